@@ -1,0 +1,2 @@
+// The protobuf-c runtime (libprotobuf-c-dev).
+#include <protobuf-c/protobuf-c.h>
