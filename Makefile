@@ -1,0 +1,38 @@
+# Skiff: the two commands are `make up` (arrives with the cluster) and `make test`.
+# Every target installs the Debian packages it needs first (scripts/install-deps, idempotent).
+SHELL := /bin/bash
+SWIFT ?= swift
+RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
+EXECUTABLES = busctl skiff-protogen skiff-bench
+
+.PHONY: deps build test proto proto-check bench clean
+
+deps:
+	@scripts/install-deps
+
+## build: release build; every executable linked into bin/
+build: deps
+	$(SWIFT) build -c release
+	@mkdir -p bin
+	@for exe in $(EXECUTABLES); do ln -sf "$(RELEASE_BIN)/$$exe" "bin/$$exe"; done
+	@echo "built: $(addprefix bin/,$(EXECUTABLES))"
+
+## test: generated code up to date, then every test
+test: deps proto-check
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## proto: regenerate the C and Swift code from proto/ (commit the result)
+proto: deps
+	scripts/proto-gen
+
+## proto-check: fail if the committed generated code differs from what proto/ generates
+proto-check: deps
+	scripts/proto-check
+
+## bench: Skiff side by side with its baselines, ratios printed (record them in docs/benchmarks.md)
+bench: build
+	bin/skiff-bench
+
+clean:
+	rm -rf .build bin var
