@@ -57,7 +57,8 @@ let package = Package(
         .executableTarget(name: "busctl", dependencies: ["Busctl"], swiftSettings: strict),
 
         // MARK: benchmarks: the raw C baseline and the side-by-side runner
-        .target(name: "CBusBaseline", dependencies: ["CNanomsg"]),
+        .target(name: "CBusBaseline", dependencies: ["CNanomsg", "CSkiffProto"],
+                linkerSettings: [.linkedLibrary("pthread")]),
         .target(name: "SkiffBench", dependencies: ["SkiffBus", "SkiffWire", "CBusBaseline", "CSkiffProto"],
                 swiftSettings: strict),
         .executableTarget(name: "skiff-bench", dependencies: [
