@@ -40,26 +40,30 @@ public struct Quantity: Sendable, Hashable, CustomStringConvertible, Expressible
         return up >= Double(Int64.max) ? .max : up <= Double(Int64.min) ? .min : Int64(up)
     }
 
-    /// The numeric value of a quantity string, or nil if it is not one.
+    /// The numeric value of a quantity string, or nil if it is not one. Works on UTF-8 bytes:
+    /// every decode of an object with resources validates its quantities.
     static func parse(_ text: String) -> Double? {
-        var chars = Substring(text)
+        let bytes = Array(text.utf8)
+        var index = 0
         var sign = 1.0
-        if let first = chars.first, first == "+" || first == "-" {
-            sign = first == "-" ? -1 : 1
-            chars = chars.dropFirst()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+            sign = bytes[index] == UInt8(ascii: "-") ? -1 : 1
+            index += 1
         }
-        let numberEnd = chars.firstIndex { !($0.isASCII && ($0.isNumber || $0 == ".")) } ?? chars.endIndex
-        let number = chars[..<numberEnd]
-        let digitCount = number.filter(\.isNumber).count
-        guard digitCount > 0, number.filter({ $0 == "." }).count <= 1, let mantissa = Double(number) else {
-            return nil
+        let numberStart = index
+        var digits = 0, dots = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") { digits += 1 } else if byte == UInt8(ascii: ".") { dots += 1 } else { break }
+            index += 1
         }
-        let suffix = String(chars[numberEnd...])
+        guard digits > 0, dots <= 1,
+              let mantissa = Double(String(decoding: bytes[numberStart..<index], as: UTF8.self)) else { return nil }
+        let suffix = String(decoding: bytes[index...], as: UTF8.self)
         if let factor = suffixes[suffix] { return sign * mantissa * factor }
         // Decimal exponent: "e3", "E-2".
-        if let first = suffix.first, first == "e" || first == "E" {
-            let exponentText = suffix.dropFirst()
-            guard let exponent = Int(exponentText), !exponentText.isEmpty else { return nil }
+        if let first = suffix.utf8.first, first == UInt8(ascii: "e") || first == UInt8(ascii: "E"),
+           let exponent = Int(suffix.dropFirst()), suffix.utf8.count > 1 {
             return sign * mantissa * pow(10, Double(exponent))
         }
         return nil

@@ -1,0 +1,184 @@
+/// The foundation's three side-by-side measurements, each against raw C in the same run:
+/// 1. req/rep round trip: Swift bus carrying a Pod (encoded and decoded on both sides) vs
+///    nanomsg from C echoing bytes of the same size;
+/// 2. pub/sub burst delivered without loss: Swift Publisher/Subscriber vs C PUB/SUB;
+/// 3. Pod encode+decode: the generated Swift layer vs protobuf-c alone.
+///
+/// Runs in one process over ipc:// sockets in a temporary directory it removes afterwards.
+import CBusBaseline
+import Foundation
+import SkiffBus
+import SkiffWire
+
+public struct BenchmarkOptions: Sendable {
+    public var roundTrips = 20_000
+    public var burst = 50_000
+    public var codecIterations = 200_000
+    public init() {}
+}
+
+public enum FoundationBenchmarks {
+    public static func run(_ options: BenchmarkOptions, log: (String) -> Void) async throws -> [ComparisonRow] {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("skiff-bench-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var rows: [ComparisonRow] = []
+        log("req/rep round trips (\(options.roundTrips) each)...")
+        rows.append(try await requestReply(options, directory: directory))
+        log("pub/sub bursts (\(options.burst) messages each)...")
+        rows.append(try await publishSubscribe(options, directory: directory))
+        log("Pod encode+decode (\(options.codecIterations) each)...")
+        rows.append(try codec(options))
+        return rows
+    }
+
+    // MARK: 1. req/rep
+
+    static func requestReply(_ options: BenchmarkOptions, directory: String) async throws -> ComparisonRow {
+        let pod = SamplePod.make()
+        let podBytes = try pod.serializedBytes()
+        // The C side echoes as many bytes as the Swift side's request envelope carries.
+        let envelopeSize = try Envelope(type: Pod.protoName, requestId: "c0ffee-000001", sender: "bench-client-1",
+                                        payload: podBytes, timeoutMillis: 5000).serializedBytes().count
+
+        let cURL = "ipc://\(directory)/c-reqrep.sock"
+        guard let echo = cbus_echo_server_start(cURL) else { throw BenchmarkError("C echo server did not start") }
+        var warmUp = [Int64](repeating: 0, count: 1000)
+        _ = cbus_request_round_trips(cURL, envelopeSize, Int32(warmUp.count), &warmUp)
+        var cLatencies = [Int64](repeating: 0, count: options.roundTrips)
+        let status = cbus_request_round_trips(cURL, envelopeSize, Int32(options.roundTrips), &cLatencies)
+        cbus_echo_server_stop(echo)
+        guard status == 0 else { throw BenchmarkError("C round trips failed") }
+
+        let server = try RequestServer(component: "bench-server")
+        server.handle(Pod.self) { request, _ in request }
+        try server.bind(to: "ipc://\(directory)/swift-reqrep.sock")
+        let serving = Task { await server.run() }
+        let client = try RequestClient(connectingTo: "ipc://\(directory)/swift-reqrep.sock", component: "bench-client")
+        for _ in 0..<1000 { _ = try await client.call(pod, replyType: Pod.self, timeout: .seconds(5)) }
+        var swiftLatencies: [Int64] = []
+        swiftLatencies.reserveCapacity(options.roundTrips)
+        for _ in 0..<options.roundTrips {
+            let start = Clock.nanoseconds()
+            let reply = try await client.call(pod, replyType: Pod.self, timeout: .seconds(5))
+            swiftLatencies.append(Clock.nanoseconds() - start)
+            precondition(reply.metadata?.name == pod.metadata?.name)
+        }
+        await client.close()
+        await server.close()
+        serving.cancel()
+
+        let c = LatencySummary(nanoseconds: cLatencies)
+        let swift = LatencySummary(nanoseconds: swiftLatencies)
+        let ratio = swift.medianMicros / c.medianMicros
+        var row = ComparisonRow(name: "req/rep round trip, median (Pod, ipc)", unit: "µs", skiff: swift.medianMicros,
+                                baseline: c.medianMicros, baselineName: "raw C nanomsg", ratio: ratio,
+                                goal: "<= 1.5x", met: ratio <= 1.5)
+        row.detail = String(format: "p99 %.1f µs vs %.1f µs (%.2fx); %d-byte envelope", swift.p99Micros, c.p99Micros,
+                            swift.p99Micros / c.p99Micros, envelopeSize)
+        return row
+    }
+
+    // MARK: 2. pub/sub
+
+    static func publishSubscribe(_ options: BenchmarkOptions, directory: String) async throws -> ComparisonRow {
+        let pod = SamplePod.make()
+        let topic = "bench/pods"
+        let frameSize = topic.utf8.count + 1 + (try Envelope(
+            type: Pod.protoName, sequence: 1, sender: "bench-publisher-1", payload: pod.serializedBytes(), topic: topic,
+            epoch: "0123456789abcdef", sentAtUnixNano: 1).serializedBytes().count)
+
+        var cDelivered: Int32 = 0
+        var cElapsed: Int64 = 0
+        guard cbus_publish_burst("ipc://\(directory)/c-pubsub.sock", topic, frameSize, Int32(options.burst),
+                                 Int32(BusDefaults.publisherSendBuffer), 1000, &cDelivered, &cElapsed) == 0 else {
+            throw BenchmarkError("C pub/sub failed")
+        }
+
+        let url = "ipc://\(directory)/swift-pubsub.sock"
+        let publisher = try Publisher(component: "bench-publisher")
+        try publisher.bind(to: url)
+        let subscriber = try Subscriber()
+        try subscriber.connect(to: url)
+        try subscriber.subscribe(prefix: "bench/")
+        var events = subscriber.events.makeAsyncIterator()
+        // Slow joiner: publish probes until one arrives, then measure.
+        let probing = Task {
+            while !Task.isCancelled {
+                _ = try? publisher.publish(Ping(), topic: "bench/probe")
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        probeWait: while let event = await events.next() {
+            if case .messages(let batch) = event, batch.contains(where: { $0.topic == "bench/probe" }) { break probeWait }
+        }
+        probing.cancel()
+        _ = await probing.result
+
+        let start = Clock.nanoseconds()
+        let publishing = Task.detached {
+            for _ in 0..<options.burst { _ = try publisher.publish(pod, topic: topic) }
+        }
+        var delivered = 0
+        var lost: UInt64 = 0
+        var lastReceipt = start
+        let quiet = Task { try await Task.sleep(for: .seconds(30)) }  // a bound, not an expectation
+        receive: while delivered + Int(lost) < options.burst, !quiet.isCancelled {
+            guard let event = await events.next() else { break }
+            switch event {
+            case .messages(let batch):
+                delivered += batch.count { $0.topic == topic }
+                lastReceipt = Clock.nanoseconds()
+            case .gap(let gap):
+                lost += gap.missed
+                if gap.kind == .overflow { break receive }
+            }
+        }
+        quiet.cancel()
+        try await publishing.value
+        await subscriber.close()
+        publisher.close()
+
+        let cRate = Double(cDelivered) / (Double(cElapsed) / 1e9)
+        let swiftRate = Double(delivered) / (Double(lastReceipt - start) / 1e9)
+        var row = ComparisonRow(name: "pub/sub burst delivered, msgs/s (Pod, ipc)", unit: "k/s", skiff: swiftRate / 1000,
+                                baseline: cRate / 1000, baselineName: "raw C nanomsg", ratio: swiftRate / cRate,
+                                goal: "lossless", met: delivered == options.burst && cDelivered == options.burst)
+        row.detail = "delivered \(delivered)/\(options.burst) (Swift), \(cDelivered)/\(options.burst) (C); \(frameSize)-byte frames"
+        return row
+    }
+
+    // MARK: 3. codec
+
+    static func codec(_ options: BenchmarkOptions) throws -> ComparisonRow {
+        let pod = SamplePod.make()
+        let bytes = try pod.serializedBytes()
+        let cElapsed = bytes.withUnsafeBufferPointer {
+            cbus_pod_codec_loop($0.baseAddress, $0.count, Int32(options.codecIterations))
+        }
+        guard cElapsed > 0 else { throw BenchmarkError("protobuf-c did not decode the sample Pod") }
+
+        var check = 0
+        let start = Clock.nanoseconds()
+        for _ in 0..<options.codecIterations {
+            let decoded = try Pod(serializedBytes: bytes)
+            check &+= try decoded.serializedBytes().count
+        }
+        let swiftElapsed = Clock.nanoseconds() - start
+        precondition(check == bytes.count &* options.codecIterations)
+
+        let cRate = Double(options.codecIterations) / (Double(cElapsed) / 1e9)
+        let swiftRate = Double(options.codecIterations) / (Double(swiftElapsed) / 1e9)
+        var row = ComparisonRow(name: "Pod decode+encode, per second", unit: "k/s", skiff: swiftRate / 1000,
+                                baseline: cRate / 1000, baselineName: "protobuf-c alone", ratio: swiftRate / cRate,
+                                goal: "report", met: true)
+        row.detail = "\(bytes.count)-byte Pod"
+        return row
+    }
+}
+
+struct BenchmarkError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
