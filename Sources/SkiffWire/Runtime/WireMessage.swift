@@ -17,7 +17,9 @@ public protocol WireMessage: Sendable, Equatable, Codable {
 }
 
 extension WireMessage {
-    /// Decodes protobuf bytes held in an array.
+    /// Decodes protobuf bytes held in an array. Inlinable so that callers in other modules get
+    /// a specialized copy instead of generic code that moves `Self` through value witnesses.
+    @inlinable
     public init(serializedBytes bytes: [UInt8]) throws(WireError) {
         // Typed throws do not pass through withUnsafeBytes' rethrows; carry the result out.
         let result: Result<Self, WireError> = bytes.withUnsafeBytes { buffer in
