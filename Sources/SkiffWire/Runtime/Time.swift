@@ -165,6 +165,18 @@ public enum RFC3339 {
         return (seconds, Int32(nanos))
     }
 
+    /// `unixNanoseconds` since the epoch, UTC, with `fractionDigits` digits (truncated, never
+    /// rounded up into the next second): busctl prints receive times with 3.
+    public static func format(unixNanoseconds: Int64, fractionDigits: Int) -> String {
+        var seconds = unixNanoseconds / 1_000_000_000
+        var nanos = unixNanoseconds % 1_000_000_000
+        if nanos < 0 {
+            seconds -= 1
+            nanos += 1_000_000_000
+        }
+        return format(seconds: seconds, nanos: Int32(nanos), fractionDigits: fractionDigits)
+    }
+
     /// UTC, "Z", with 0 (Time) or 6 (MicroTime) fraction digits.
     public static func format(seconds: Int64, nanos: Int32, fractionDigits: Int) -> String {
         let days = Int(seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400)

@@ -1,0 +1,41 @@
+/// `busctl`: look at a running Skiff cluster's bus: `tap` the published event streams, `call`
+/// a request server, `ls` the endpoints. This file is the root command only; each subcommand
+/// wires options to the pure pieces beside it (`TapFormatter`, `DecodedPayload`, `Redaction`,
+/// `RequestBuilder`, `ReplyRenderer`, `EndpointListing`).
+///
+/// Concurrency: ArgumentParser runs one subcommand on the main task. Must never: print a
+/// secret value, print a stack trace, or exit 0 after an error (errors are one line on stderr,
+/// `error: ...`, and exit status 1).
+import ArgumentParser
+
+public struct BusctlCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "busctl",
+        abstract: "Inspect a Skiff cluster's message bus. Run it as bin/busctl: the busctl on Debian's PATH is systemd's unrelated D-Bus tool.",
+        discussion: """
+            tap and ls find the cluster through its run directory (--run-dir, else \
+            $SKIFF_RUN_DIR, else ./var/run), where every publisher and request server \
+            registers itself in endpoints/<sender>.<role>.json. Secret values are never \
+            printed: a Secret's data and stringData values show as "<redacted>".
+            """,
+        subcommands: [TapCommand.self, CallCommand.self, ListCommand.self])
+
+    public init() {}
+
+    /// Parses `arguments` (default: the process's) and runs the subcommand, exiting with
+    /// ArgumentParser's status and message on a usage error. The executable's whole `main`.
+    /// (ArgumentParser's own `main()` is not used: from top-level code in main.swift the
+    /// compiler picks its synchronous overload, which refuses async commands on Linux.)
+    public static func execute(_ arguments: [String]? = nil) async {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
