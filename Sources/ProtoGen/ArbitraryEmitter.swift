@@ -3,11 +3,7 @@
 /// messages down to a depth limit. Property tests round-trip these values through every codec.
 enum ArbitraryEmitter {
     static func emit(_ file: GenFile) -> String {
-        var w = CodeWriter()
-        w.line(generatedHeader)
-        w.line("import SkiffWire")
-        w.line()
-        for m in file.messages {
+        CodeWriter.file(file, imports: ["SkiffWire"]) { m, w in
             w.block("extension \(m.swiftName): Arbitrary") { w in
                 w.block("public static func arbitrary(using g: inout ValueGenerator, depth: Int) -> \(m.swiftName)") { w in
                     w.line("var v = \(m.swiftName)()")
@@ -15,9 +11,7 @@ enum ArbitraryEmitter {
                     w.line("return v")
                 }
             }
-            w.line()
         }
-        return w.text
     }
 
     static func emitRegistry(_ files: [GenFile]) -> String {

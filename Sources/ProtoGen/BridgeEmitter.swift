@@ -6,16 +6,7 @@
 /// bridge (shared/notes/bus.md).
 enum BridgeEmitter {
     static func emit(_ file: GenFile) -> String {
-        var w = CodeWriter()
-        w.line(generatedHeader)
-        w.line("import CProtobufC")
-        w.line("import CSkiffProto")
-        w.line()
-        for message in file.messages {
-            emit(message, into: &w)
-            w.line()
-        }
-        return w.text
+        CodeWriter.file(file, imports: ["CProtobufC", "CSkiffProto"]) { message, w in emit(message, into: &w) }
     }
 
     private static func emit(_ m: GenMessage, into w: inout CodeWriter) {

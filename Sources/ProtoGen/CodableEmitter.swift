@@ -4,13 +4,7 @@
 /// `kubectl apply --validate=strict` reports it.
 enum CodableEmitter {
     static func emit(_ file: GenFile) -> String {
-        var w = CodeWriter()
-        w.line(generatedHeader)
-        for message in file.messages {
-            emit(message, into: &w)
-            w.line()
-        }
-        return w.text
+        CodeWriter.file(file) { message, w in emit(message, into: &w) }
     }
 
     private static func emit(_ m: GenMessage, into w: inout CodeWriter) {

@@ -3,13 +3,7 @@
 /// plus the apiVersion/kind conformances of API objects and lists.
 enum TypesEmitter {
     static func emit(_ file: GenFile) -> String {
-        var w = CodeWriter()
-        w.line(generatedHeader)
-        for message in file.messages {
-            emit(message, into: &w)
-            w.line()
-        }
-        return w.text
+        CodeWriter.file(file) { message, w in emit(message, into: &w) }
     }
 
     static func propertyType(_ shape: FieldShape) -> (type: String, defaultValue: String) {
