@@ -10,7 +10,7 @@ struct SkiffBenchCommand: AsyncParsableCommand {
         commandName: "skiff-bench", abstract: "Benchmark Skiff against its baselines and print the ratios.")
 
     @Option(help: "Request/reply round trips per side.") var roundTrips = 20_000
-    @Option(help: "Messages per pub/sub burst.") var burst = 50_000
+    @Option(help: "Messages per pub/sub burst.") var burst = 25_000
     @Option(help: "Pod encode+decode iterations per side.") var codecIterations = 200_000
 
     func run() async throws {
