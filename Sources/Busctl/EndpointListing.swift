@@ -35,17 +35,7 @@ public enum EndpointListing {
     /// Every readable entry in `directory`, with whether its process is alive, sorted by
     /// component, sender and role (as `EndpointDirectory.list` sorts).
     public static func read(_ directory: EndpointDirectory) -> [EndpointStatus] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.endpointsDirectory) else { return [] }
-        let decoder = JSONDecoder()
-        var statuses: [EndpointStatus] = []
-        for name in names where name.hasSuffix(".json") {
-            guard let data = FileManager.default.contents(atPath: "\(directory.endpointsDirectory)/\(name)"),
-                  let entry = try? decoder.decode(EndpointDirectory.Entry.self, from: data) else { continue }
-            statuses.append(EndpointStatus(entry: entry, alive: EndpointDirectory.isAlive(pid: entry.pid)))
-        }
-        return statuses.sorted {
-            ($0.entry.component, $0.entry.sender, $0.entry.role.rawValue) < ($1.entry.component, $1.entry.sender, $1.entry.role.rawValue)
-        }
+        directory.allEntries().map { EndpointStatus(entry: $0, alive: EndpointDirectory.isAlive(pid: $0.pid)) }
     }
 
     /// `statuses` with every live request server pinged.

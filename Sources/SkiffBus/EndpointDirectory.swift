@@ -83,23 +83,26 @@ public struct EndpointDirectory: Sendable, Equatable {
         _ = unlink(path(sender: sender, role: role))
     }
 
-    /// Every live entry, optionally of one role, sorted by component and sender. Files whose
-    /// process is gone are skipped and, with `removingStale`, deleted; unreadable files are
-    /// skipped.
+    /// Every live entry, optionally of one role, sorted by component and sender. Entries whose
+    /// process is gone are skipped and, with `removingStale`, their files deleted.
     public func list(role: Role? = nil, removingStale: Bool = false) -> [Entry] {
+        allEntries().filter { entry in
+            guard Self.isAlive(pid: entry.pid) else {
+                if removingStale { _ = unlink(path(sender: entry.sender, role: entry.role)) }
+                return false
+            }
+            return role == nil || entry.role == role
+        }
+    }
+
+    /// Every readable entry, alive or not, sorted by component, sender and role; unreadable
+    /// files are skipped. For tools that show dead entries too (`busctl ls`).
+    public func allEntries() -> [Entry] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: endpointsDirectory) else { return [] }
         let decoder = JSONDecoder()
-        var entries: [Entry] = []
-        for name in names where name.hasSuffix(".json") {
-            let file = "\(endpointsDirectory)/\(name)"
-            guard let data = FileManager.default.contents(atPath: file),
-                  let entry = try? decoder.decode(Entry.self, from: data) else { continue }
-            guard Self.isAlive(pid: entry.pid) else {
-                if removingStale { _ = unlink(file) }
-                continue
-            }
-            if let role, entry.role != role { continue }
-            entries.append(entry)
+        let entries = names.filter { $0.hasSuffix(".json") }.compactMap { name -> Entry? in
+            guard let data = FileManager.default.contents(atPath: "\(endpointsDirectory)/\(name)") else { return nil }
+            return try? decoder.decode(Entry.self, from: data)
         }
         return entries.sorted { ($0.component, $0.sender, $0.role.rawValue) < ($1.component, $1.sender, $1.role.rawValue) }
     }
