@@ -6,7 +6,6 @@
 /// Concurrency: `run` is called from one task and iterates the stream from it; the stream's
 /// producer (the bus reactor) is never blocked by it. Must never: print more than `limit`
 /// messages, or stop at a gap.
-import Foundation
 import SkiffBus
 
 public struct TapSession: Sendable {
@@ -49,13 +48,7 @@ public struct TapSession: Sendable {
     @Sendable public static func systemWallTime(_ instant: ContinuousClock.Instant) -> Int64 {
         let age = ContinuousClock.now - instant
         let (seconds, attoseconds) = age.components
-        return wallClockUnixNanoseconds() - (seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        return WallTime.unixNanoseconds() - (seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }
 
-/// The current wall-clock time in Unix nanoseconds.
-func wallClockUnixNanoseconds() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
-}

@@ -18,9 +18,11 @@ struct CodeWriter {
 
     /// A proto comment as Swift doc comment lines.
     mutating func docComment(_ comment: String) {
-        for raw in comment.split(separator: "\n", omittingEmptySubsequences: false) {
-            let text = raw.hasPrefix(" ") ? String(raw.dropFirst()) : String(raw)
-            if text.isEmpty && raw == comment.split(separator: "\n", omittingEmptySubsequences: false).last { continue }
+        // protoc's leading comments end with a newline and keep the space after "//".
+        let body = comment.hasSuffix("\n") ? comment.dropLast() : comment[...]
+        guard !body.isEmpty else { return }
+        for raw in body.split(separator: "\n", omittingEmptySubsequences: false) {
+            let text = raw.hasPrefix(" ") ? raw.dropFirst() : raw
             line(text.isEmpty ? "///" : "/// \(text)")
         }
     }

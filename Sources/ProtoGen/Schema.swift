@@ -85,7 +85,7 @@ public struct ProtoFile: Sendable {
     }
 }
 
-/// Every file of a descriptor set, and `generate` the names of the ones to generate for.
+/// Every file of a descriptor set, imports included.
 public struct Schema: Sendable {
     public var files: [ProtoFile]
 

@@ -52,12 +52,3 @@ public struct ComparisonRow: Sendable {
             + String(format: "%6.2fx", ratio) + "  \(goal) \(met ? "met" : "NOT met")"
     }
 }
-
-public enum Clock {
-    @inline(__always)
-    public static func nanoseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
-}

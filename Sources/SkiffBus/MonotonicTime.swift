@@ -6,10 +6,10 @@
 import Glibc
 #endif
 
-enum MonotonicTime {
+public enum MonotonicTime {
     /// Nanoseconds on CLOCK_MONOTONIC.
     @inline(__always)
-    static func now() -> UInt64 {
+    public static func now() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
@@ -22,9 +22,9 @@ enum MonotonicTime {
     }
 }
 
-enum WallTime {
+public enum WallTime {
     /// Nanoseconds since the Unix epoch.
-    static func unixNanoseconds() -> Int64 {
+    public static func unixNanoseconds() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)

@@ -12,13 +12,7 @@ import SkiffWire
             let gate = Gate()
             let probe = ConcurrencyProbe()
             let server = try bus.server()
-            server.handle(Echo.self) { request, _ in
-                if request.text == "slow" {
-                    probe.enter()
-                    await gate.wait()
-                }
-                return Echo(request.text)
-            }
+            server.handleEcho(at: gate, probe: probe)
             let endpoint = try bus.bind(.ipc, "late") { endpoint throws(BusError) in try server.bind(to: endpoint) }
             let client = try bus.client([endpoint], options: RequestClient.Options(maxSockets: 2))
             let slow = Task { try await client.call(Echo("slow"), replyType: Echo.self, timeout: .seconds(1)) }
@@ -41,10 +35,7 @@ import SkiffWire
         try await BusHarness.with { bus in
             let gate = Gate()
             let server = try bus.server()
-            server.handle(Echo.self) { request, _ in
-                if request.text == "slow" { await gate.wait() }
-                return Echo(request.text)
-            }
+            server.handleEcho(at: gate)
             let endpoint = try bus.bind(.inproc, "replace") { endpoint throws(BusError) in try server.bind(to: endpoint) }
             let client = try bus.client([endpoint], options: RequestClient.Options(maxSockets: 1))
             await expectBusError(.timeout) {

@@ -82,13 +82,7 @@ import SkiffWire
             let gate = Gate()
             let probe = ConcurrencyProbe()
             let server = try bus.server()
-            server.handle(Echo.self) { request, _ in
-                if request.text == "slow" {
-                    probe.enter()
-                    await gate.wait()
-                }
-                return Echo(request.text)
-            }
+            server.handleEcho(at: gate, probe: probe)
             let endpoint = try bus.bind(.ipc, "slow") { endpoint throws(BusError) in try server.bind(to: endpoint) }
             let client = try bus.client([endpoint])
             await expectBusError(.timeout, containing: "no reply") {

@@ -164,6 +164,20 @@ func waitUntil(timeout: Duration = .seconds(20), _ condition: () -> Bool) async 
 }
 
 /// A gate tasks wait at until it is opened; a waiting task that is cancelled leaves at once.
+extension RequestServer {
+    /// Echoes every request, except that one whose text is `held` enters `probe` and then
+    /// waits at `gate`: a handler slower than any deadline, released when a test says so.
+    func handleEcho(holding held: String = "slow", at gate: Gate, probe: ConcurrencyProbe? = nil) {
+        handle(Echo.self) { request, _ in
+            if request.text == held {
+                probe?.enter()
+                await gate.wait()
+            }
+            return Echo(request.text)
+        }
+    }
+}
+
 final class Gate: Sendable {
     private struct State {
         var open = false
