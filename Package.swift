@@ -14,6 +14,9 @@ let package = Package(
         .executable(name: "busctl", targets: ["busctl"]),
         .executable(name: "skiff-protogen", targets: ["skiff-protogen"]),
         .executable(name: "skiff-bench", targets: ["skiff-bench"]),
+        .executable(name: "skiff-store", targets: ["skiff-store"]),
+        .executable(name: "skiff-apiserver", targets: ["skiff-apiserver"]),
+        .executable(name: "skiffctl", targets: ["skiffctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -45,6 +48,39 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
+        // MARK: API machinery shared by the apiserver, the client library and skiffctl
+        .target(name: "SkiffAPI", dependencies: ["SkiffWire"], swiftSettings: strict),
+
+        // MARK: client library: typed client, informers, work queue, clock
+        .target(name: "SkiffClient", dependencies: [
+            "SkiffAPI", "SkiffBus", "SkiffWire", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+
+        // MARK: store: etcd's semantics on SQLite (WAL), served over the bus to the apiserver
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "SkiffStoreClient", dependencies: ["SkiffBus", "SkiffWire"], swiftSettings: strict),
+        .target(name: "SkiffStore", dependencies: [
+            "CSQLite", "SkiffBus", "SkiffWire", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "skiff-store", dependencies: [
+            "SkiffStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+
+        // MARK: apiserver: Kubernetes API semantics over the bus
+        .target(name: "SkiffAPIServer", dependencies: [
+            "SkiffAPI", "SkiffStoreClient", "SkiffBus", "SkiffWire", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "skiff-apiserver", dependencies: [
+            "SkiffAPIServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+
+        // MARK: skiffctl: the user's tool
+        .target(name: "SkiffCtl", dependencies: [
+            "SkiffClient", "SkiffAPI", "SkiffWire", .product(name: "Yams", package: "Yams"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "skiffctl", dependencies: ["SkiffCtl"], swiftSettings: strict),
+
         // MARK: tools
         .target(name: "ProtoGen", dependencies: ["CProtoDescriptor", "CProtobufC"], swiftSettings: strict),
         .executableTarget(name: "skiff-protogen", dependencies: [
@@ -72,5 +108,14 @@ let package = Package(
         .testTarget(name: "SkiffBusTests", dependencies: ["SkiffBus", "SkiffWire"], swiftSettings: strict),
         .testTarget(name: "ProtoGenTests", dependencies: ["ProtoGen"], swiftSettings: strict),
         .testTarget(name: "BusctlTests", dependencies: ["Busctl", "SkiffBus", "SkiffWire"], swiftSettings: strict),
+        .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI", "SkiffWire"], swiftSettings: strict),
+        .testTarget(name: "SkiffStoreTests", dependencies: ["SkiffStore", "SkiffStoreClient", "SkiffBus", "SkiffWire"],
+                    swiftSettings: strict),
+        .testTarget(name: "SkiffAPIServerTests", dependencies: [
+            "SkiffAPIServer", "SkiffAPI", "SkiffClient", "SkiffStoreClient", "SkiffBus", "SkiffWire",
+        ], swiftSettings: strict),
+        .testTarget(name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffAPI", "SkiffWire"], swiftSettings: strict),
+        .testTarget(name: "SkiffCtlTests", dependencies: ["SkiffCtl", "SkiffClient", "SkiffAPI", "SkiffWire"],
+                    swiftSettings: strict),
     ]
 )

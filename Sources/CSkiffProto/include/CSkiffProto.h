@@ -9,4 +9,5 @@
 #include "skiff/meta/v1/meta.pb-c.h"
 #include "skiff/rbac/v1/rbac.pb-c.h"
 #include "skiff/storage/v1/storage.pb-c.h"
+#include "skiff/store/v1/store.pb-c.h"
 #include "skiff/wire/v1/envelope.pb-c.h"

@@ -7236,3 +7236,246 @@ extension PersistentVolumeClaimCondition: WireMessage {
     }
 }
 
+extension ReplicationController: WireMessage {
+    public static let protoName = "skiff.core.v1.ReplicationController"
+
+    public func serializedBytes() throws(WireError) -> [UInt8] {
+        let arena = Arena()
+        let message = try cStruct(in: arena)
+        let size = skiff__core__v1__replication_controller__get_packed_size(message)
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = skiff__core__v1__replication_controller__pack(message, buffer.baseAddress)
+        }
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(WireError) {
+        guard let message = withWireBytes(bytes, { skiff__core__v1__replication_controller__unpack(nil, $0, $1) }) else {
+            throw WireError(.malformed, path: Self.protoName, "not a valid encoding of \(Self.protoName)")
+        }
+        defer { skiff__core__v1__replication_controller__free_unpacked(message, nil) }
+        try self.init(cStruct: message)
+    }
+
+    init(cStruct pointer: UnsafePointer<Skiff__Core__V1__ReplicationController>) throws(WireError) {
+        self.init()
+        let c = pointer.pointee
+        if let p = c.metadata { self.metadata = try ObjectMeta(cStruct: p) }
+        if let p = c.spec { self.spec = try ReplicationControllerSpec(cStruct: p) }
+        if let p = c.status { self.status = try ReplicationControllerStatus(cStruct: p) }
+    }
+
+    func cStruct(in arena: Arena) throws(WireError) -> UnsafeMutablePointer<Skiff__Core__V1__ReplicationController> {
+        let c = arena.make(Skiff__Core__V1__ReplicationController.self)
+        skiff__core__v1__replication_controller__init(c)
+        if let v = self.metadata { c.pointee.metadata = try v.cStruct(in: arena) }
+        if let v = self.spec { c.pointee.spec = try v.cStruct(in: arena) }
+        if let v = self.status { c.pointee.status = try v.cStruct(in: arena) }
+        return c
+    }
+}
+
+extension ReplicationControllerList: WireMessage {
+    public static let protoName = "skiff.core.v1.ReplicationControllerList"
+
+    public func serializedBytes() throws(WireError) -> [UInt8] {
+        let arena = Arena()
+        let message = try cStruct(in: arena)
+        let size = skiff__core__v1__replication_controller_list__get_packed_size(message)
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = skiff__core__v1__replication_controller_list__pack(message, buffer.baseAddress)
+        }
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(WireError) {
+        guard let message = withWireBytes(bytes, { skiff__core__v1__replication_controller_list__unpack(nil, $0, $1) }) else {
+            throw WireError(.malformed, path: Self.protoName, "not a valid encoding of \(Self.protoName)")
+        }
+        defer { skiff__core__v1__replication_controller_list__free_unpacked(message, nil) }
+        try self.init(cStruct: message)
+    }
+
+    init(cStruct pointer: UnsafePointer<Skiff__Core__V1__ReplicationControllerList>) throws(WireError) {
+        self.init()
+        let c = pointer.pointee
+        if let p = c.metadata { self.metadata = try ListMeta(cStruct: p) }
+        if c.n_items > 0 {
+            self.items.reserveCapacity(c.n_items)
+            for i in 0..<c.n_items {
+                guard let p = c.items[i] else { throw wireMissingElement("skiff.core.v1.ReplicationControllerList.items") }
+                self.items.append(try ReplicationController(cStruct: p))
+            }
+        }
+    }
+
+    func cStruct(in arena: Arena) throws(WireError) -> UnsafeMutablePointer<Skiff__Core__V1__ReplicationControllerList> {
+        let c = arena.make(Skiff__Core__V1__ReplicationControllerList.self)
+        skiff__core__v1__replication_controller_list__init(c)
+        if let v = self.metadata { c.pointee.metadata = try v.cStruct(in: arena) }
+        if !self.items.isEmpty {
+            c.pointee.n_items = self.items.count
+            let items = arena.pointers(to: Skiff__Core__V1__ReplicationController.self, count: self.items.count)
+            for (i, v) in self.items.enumerated() { items[i] = try v.cStruct(in: arena) }
+            c.pointee.items = items
+        }
+        return c
+    }
+}
+
+extension ReplicationControllerSpec: WireMessage {
+    public static let protoName = "skiff.core.v1.ReplicationControllerSpec"
+
+    public func serializedBytes() throws(WireError) -> [UInt8] {
+        let arena = Arena()
+        let message = try cStruct(in: arena)
+        let size = skiff__core__v1__replication_controller_spec__get_packed_size(message)
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = skiff__core__v1__replication_controller_spec__pack(message, buffer.baseAddress)
+        }
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(WireError) {
+        guard let message = withWireBytes(bytes, { skiff__core__v1__replication_controller_spec__unpack(nil, $0, $1) }) else {
+            throw WireError(.malformed, path: Self.protoName, "not a valid encoding of \(Self.protoName)")
+        }
+        defer { skiff__core__v1__replication_controller_spec__free_unpacked(message, nil) }
+        try self.init(cStruct: message)
+    }
+
+    init(cStruct pointer: UnsafePointer<Skiff__Core__V1__ReplicationControllerSpec>) throws(WireError) {
+        self.init()
+        let c = pointer.pointee
+        if c.has_replicas != 0 { self.replicas = c.replicas }
+        if c.has_minreadyseconds != 0 { self.minReadySeconds = c.minreadyseconds }
+        if c.n_selector > 0 {
+            self.selector.reserveCapacity(c.n_selector)
+            for i in 0..<c.n_selector {
+                guard let entry = c.selector[i]?.pointee else { throw wireMissingElement("skiff.core.v1.ReplicationControllerSpec.selector") }
+                var key = ""
+                if let p = entry.key { key = try wireString(p, "skiff.core.v1.ReplicationControllerSpec.selector") }
+                var value = ""
+                if let p = entry.value { value = try wireString(p, "skiff.core.v1.ReplicationControllerSpec.selector") }
+                self.selector[key] = value
+            }
+        }
+        if let p = c.template_ { self.template = try PodTemplateSpec(cStruct: p) }
+    }
+
+    func cStruct(in arena: Arena) throws(WireError) -> UnsafeMutablePointer<Skiff__Core__V1__ReplicationControllerSpec> {
+        let c = arena.make(Skiff__Core__V1__ReplicationControllerSpec.self)
+        skiff__core__v1__replication_controller_spec__init(c)
+        if let v = self.replicas { c.pointee.has_replicas = 1; c.pointee.replicas = v }
+        if let v = self.minReadySeconds { c.pointee.has_minreadyseconds = 1; c.pointee.minreadyseconds = v }
+        if !self.selector.isEmpty {
+            let entries = arena.pointers(to: Skiff__Core__V1__ReplicationControllerSpec__SelectorEntry.self, count: self.selector.count)
+            for (i, (key, value)) in self.selector.sorted(by: { $0.key < $1.key }).enumerated() {
+                let e = arena.make(Skiff__Core__V1__ReplicationControllerSpec__SelectorEntry.self)
+                skiff__core__v1__replication_controller_spec__selector_entry__init(e)
+                e.pointee.key = try arena.cString(key, "skiff.core.v1.ReplicationControllerSpec.selector")
+                e.pointee.value = try arena.cString(value, "skiff.core.v1.ReplicationControllerSpec.selector")
+                entries[i] = e
+            }
+            c.pointee.n_selector = self.selector.count
+            c.pointee.selector = entries
+        }
+        if let v = self.template { c.pointee.template_ = try v.cStruct(in: arena) }
+        return c
+    }
+}
+
+extension ReplicationControllerStatus: WireMessage {
+    public static let protoName = "skiff.core.v1.ReplicationControllerStatus"
+
+    public func serializedBytes() throws(WireError) -> [UInt8] {
+        let arena = Arena()
+        let message = try cStruct(in: arena)
+        let size = skiff__core__v1__replication_controller_status__get_packed_size(message)
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = skiff__core__v1__replication_controller_status__pack(message, buffer.baseAddress)
+        }
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(WireError) {
+        guard let message = withWireBytes(bytes, { skiff__core__v1__replication_controller_status__unpack(nil, $0, $1) }) else {
+            throw WireError(.malformed, path: Self.protoName, "not a valid encoding of \(Self.protoName)")
+        }
+        defer { skiff__core__v1__replication_controller_status__free_unpacked(message, nil) }
+        try self.init(cStruct: message)
+    }
+
+    init(cStruct pointer: UnsafePointer<Skiff__Core__V1__ReplicationControllerStatus>) throws(WireError) {
+        self.init()
+        let c = pointer.pointee
+        if c.has_replicas != 0 { self.replicas = c.replicas }
+        if c.has_fullylabeledreplicas != 0 { self.fullyLabeledReplicas = c.fullylabeledreplicas }
+        if c.has_readyreplicas != 0 { self.readyReplicas = c.readyreplicas }
+        if c.has_availablereplicas != 0 { self.availableReplicas = c.availablereplicas }
+        if c.has_observedgeneration != 0 { self.observedGeneration = c.observedgeneration }
+        if c.n_conditions > 0 {
+            self.conditions.reserveCapacity(c.n_conditions)
+            for i in 0..<c.n_conditions {
+                guard let p = c.conditions[i] else { throw wireMissingElement("skiff.core.v1.ReplicationControllerStatus.conditions") }
+                self.conditions.append(try ReplicationControllerCondition(cStruct: p))
+            }
+        }
+    }
+
+    func cStruct(in arena: Arena) throws(WireError) -> UnsafeMutablePointer<Skiff__Core__V1__ReplicationControllerStatus> {
+        let c = arena.make(Skiff__Core__V1__ReplicationControllerStatus.self)
+        skiff__core__v1__replication_controller_status__init(c)
+        if let v = self.replicas { c.pointee.has_replicas = 1; c.pointee.replicas = v }
+        if let v = self.fullyLabeledReplicas { c.pointee.has_fullylabeledreplicas = 1; c.pointee.fullylabeledreplicas = v }
+        if let v = self.readyReplicas { c.pointee.has_readyreplicas = 1; c.pointee.readyreplicas = v }
+        if let v = self.availableReplicas { c.pointee.has_availablereplicas = 1; c.pointee.availablereplicas = v }
+        if let v = self.observedGeneration { c.pointee.has_observedgeneration = 1; c.pointee.observedgeneration = v }
+        if !self.conditions.isEmpty {
+            c.pointee.n_conditions = self.conditions.count
+            let items = arena.pointers(to: Skiff__Core__V1__ReplicationControllerCondition.self, count: self.conditions.count)
+            for (i, v) in self.conditions.enumerated() { items[i] = try v.cStruct(in: arena) }
+            c.pointee.conditions = items
+        }
+        return c
+    }
+}
+
+extension ReplicationControllerCondition: WireMessage {
+    public static let protoName = "skiff.core.v1.ReplicationControllerCondition"
+
+    public func serializedBytes() throws(WireError) -> [UInt8] {
+        let arena = Arena()
+        let message = try cStruct(in: arena)
+        let size = skiff__core__v1__replication_controller_condition__get_packed_size(message)
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = skiff__core__v1__replication_controller_condition__pack(message, buffer.baseAddress)
+        }
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(WireError) {
+        guard let message = withWireBytes(bytes, { skiff__core__v1__replication_controller_condition__unpack(nil, $0, $1) }) else {
+            throw WireError(.malformed, path: Self.protoName, "not a valid encoding of \(Self.protoName)")
+        }
+        defer { skiff__core__v1__replication_controller_condition__free_unpacked(message, nil) }
+        try self.init(cStruct: message)
+    }
+
+    init(cStruct pointer: UnsafePointer<Skiff__Core__V1__ReplicationControllerCondition>) throws(WireError) {
+        self.init()
+        let c = pointer.pointee
+        if let p = c.type { self.type = try wireString(p, "skiff.core.v1.ReplicationControllerCondition.type") }
+        if let p = c.status { self.status = try wireString(p, "skiff.core.v1.ReplicationControllerCondition.status") }
+        if let p = c.lasttransitiontime { self.lastTransitionTime = try Time(cStruct: p) }
+        if let p = c.reason { self.reason = try wireString(p, "skiff.core.v1.ReplicationControllerCondition.reason") }
+        if let p = c.message { self.message = try wireString(p, "skiff.core.v1.ReplicationControllerCondition.message") }
+    }
+
+    func cStruct(in arena: Arena) throws(WireError) -> UnsafeMutablePointer<Skiff__Core__V1__ReplicationControllerCondition> {
+        let c = arena.make(Skiff__Core__V1__ReplicationControllerCondition.self)
+        skiff__core__v1__replication_controller_condition__init(c)
+        if let v = self.type { c.pointee.type = try arena.cString(v, "skiff.core.v1.ReplicationControllerCondition.type") }
+        if let v = self.status { c.pointee.status = try arena.cString(v, "skiff.core.v1.ReplicationControllerCondition.status") }
+        if let v = self.lastTransitionTime { c.pointee.lasttransitiontime = try v.cStruct(in: arena) }
+        if let v = self.reason { c.pointee.reason = try arena.cString(v, "skiff.core.v1.ReplicationControllerCondition.reason") }
+        if let v = self.message { c.pointee.message = try arena.cString(v, "skiff.core.v1.ReplicationControllerCondition.message") }
+        return c
+    }
+}
+

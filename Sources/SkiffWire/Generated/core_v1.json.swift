@@ -3360,3 +3360,119 @@ extension PersistentVolumeClaimCondition: Codable {
     }
 }
 
+extension ReplicationController: Codable {
+    static let jsonKeys: Set<String> = ["apiVersion", "kind", "metadata", "spec", "status"]
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: JSONKey.self)
+        try c.rejectUnknownKeys(allowed: Self.jsonKeys)
+        try c.checkTypeMeta(apiVersion: Self.apiVersion, kind: Self.kind)
+        self.init()
+        self.metadata = try c.decodeIfPresent(ObjectMeta.self, forKey: "metadata")
+        self.spec = try c.decodeIfPresent(ReplicationControllerSpec.self, forKey: "spec")
+        self.status = try c.decodeIfPresent(ReplicationControllerStatus.self, forKey: "status")
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: JSONKey.self)
+        try c.encode(Self.apiVersion, forKey: "apiVersion")
+        try c.encode(Self.kind, forKey: "kind")
+        try c.encodeIfPresent(self.metadata, forKey: "metadata")
+        try c.encodeIfPresent(self.spec, forKey: "spec")
+        try c.encodeIfPresent(self.status, forKey: "status")
+    }
+}
+
+extension ReplicationControllerList: Codable {
+    static let jsonKeys: Set<String> = ["apiVersion", "kind", "metadata", "items"]
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: JSONKey.self)
+        try c.rejectUnknownKeys(allowed: Self.jsonKeys)
+        try c.checkTypeMeta(apiVersion: Self.apiVersion, kind: Self.kind)
+        self.init()
+        self.metadata = try c.decodeIfPresent(ListMeta.self, forKey: "metadata")
+        self.items = try c.decodeIfPresent([ReplicationController].self, forKey: "items") ?? []
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: JSONKey.self)
+        try c.encode(Self.apiVersion, forKey: "apiVersion")
+        try c.encode(Self.kind, forKey: "kind")
+        try c.encodeIfPresent(self.metadata, forKey: "metadata")
+        if !self.items.isEmpty { try c.encode(self.items, forKey: "items") }
+    }
+}
+
+extension ReplicationControllerSpec: Codable {
+    static let jsonKeys: Set<String> = ["replicas", "minReadySeconds", "selector", "template"]
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: JSONKey.self)
+        try c.rejectUnknownKeys(allowed: Self.jsonKeys)
+        self.init()
+        self.replicas = try c.decodeIfPresent(Int32.self, forKey: "replicas")
+        self.minReadySeconds = try c.decodeIfPresent(Int32.self, forKey: "minReadySeconds")
+        self.selector = try c.decodeIfPresent([String: String].self, forKey: "selector") ?? [:]
+        self.template = try c.decodeIfPresent(PodTemplateSpec.self, forKey: "template")
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: JSONKey.self)
+        try c.encodeIfPresent(self.replicas, forKey: "replicas")
+        try c.encodeIfPresent(self.minReadySeconds, forKey: "minReadySeconds")
+        if !self.selector.isEmpty { try c.encode(self.selector, forKey: "selector") }
+        try c.encodeIfPresent(self.template, forKey: "template")
+    }
+}
+
+extension ReplicationControllerStatus: Codable {
+    static let jsonKeys: Set<String> = ["replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas", "observedGeneration", "conditions"]
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: JSONKey.self)
+        try c.rejectUnknownKeys(allowed: Self.jsonKeys)
+        self.init()
+        self.replicas = try c.decodeIfPresent(Int32.self, forKey: "replicas")
+        self.fullyLabeledReplicas = try c.decodeIfPresent(Int32.self, forKey: "fullyLabeledReplicas")
+        self.readyReplicas = try c.decodeIfPresent(Int32.self, forKey: "readyReplicas")
+        self.availableReplicas = try c.decodeIfPresent(Int32.self, forKey: "availableReplicas")
+        self.observedGeneration = try c.decodeIfPresent(Int64.self, forKey: "observedGeneration")
+        self.conditions = try c.decodeIfPresent([ReplicationControllerCondition].self, forKey: "conditions") ?? []
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: JSONKey.self)
+        try c.encodeIfPresent(self.replicas, forKey: "replicas")
+        try c.encodeIfPresent(self.fullyLabeledReplicas, forKey: "fullyLabeledReplicas")
+        try c.encodeIfPresent(self.readyReplicas, forKey: "readyReplicas")
+        try c.encodeIfPresent(self.availableReplicas, forKey: "availableReplicas")
+        try c.encodeIfPresent(self.observedGeneration, forKey: "observedGeneration")
+        if !self.conditions.isEmpty { try c.encode(self.conditions, forKey: "conditions") }
+    }
+}
+
+extension ReplicationControllerCondition: Codable {
+    static let jsonKeys: Set<String> = ["type", "status", "lastTransitionTime", "reason", "message"]
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: JSONKey.self)
+        try c.rejectUnknownKeys(allowed: Self.jsonKeys)
+        self.init()
+        self.type = try c.decodeIfPresent(String.self, forKey: "type")
+        self.status = try c.decodeIfPresent(String.self, forKey: "status")
+        self.lastTransitionTime = try c.decodeIfPresent(Time.self, forKey: "lastTransitionTime")
+        self.reason = try c.decodeIfPresent(String.self, forKey: "reason")
+        self.message = try c.decodeIfPresent(String.self, forKey: "message")
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: JSONKey.self)
+        try c.encodeIfPresent(self.type, forKey: "type")
+        try c.encodeIfPresent(self.status, forKey: "status")
+        try c.encodeIfPresent(self.lastTransitionTime, forKey: "lastTransitionTime")
+        try c.encodeIfPresent(self.reason, forKey: "reason")
+        try c.encodeIfPresent(self.message, forKey: "message")
+    }
+}
+

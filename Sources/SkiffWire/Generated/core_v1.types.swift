@@ -3466,3 +3466,124 @@ public struct PersistentVolumeClaimCondition: Sendable, Equatable {
     }
 }
 
+/// ReplicationController keeps a number of pod replicas running: ReplicaSet's predecessor, with
+/// an equality-only selector.
+public struct ReplicationController: Sendable, Equatable {
+    public var metadata: ObjectMeta? = nil
+    public var spec: ReplicationControllerSpec? = nil
+    public var status: ReplicationControllerStatus? = nil
+
+    public init() {}
+
+    public init(
+        metadata: ObjectMeta? = nil,
+        spec: ReplicationControllerSpec? = nil,
+        status: ReplicationControllerStatus? = nil
+    ) {
+        self.metadata = metadata
+        self.spec = spec
+        self.status = status
+    }
+}
+
+extension ReplicationController: APIObject {
+    public static let apiVersion = "v1"
+    public static let kind = "ReplicationController"
+}
+
+public struct ReplicationControllerList: Sendable, Equatable {
+    public var metadata: ListMeta? = nil
+    public var items: [ReplicationController] = []
+
+    public init() {}
+
+    public init(
+        metadata: ListMeta? = nil,
+        items: [ReplicationController] = []
+    ) {
+        self.metadata = metadata
+        self.items = items
+    }
+}
+
+extension ReplicationControllerList: APIList {
+    public typealias Item = ReplicationController
+    public static let apiVersion = "v1"
+    public static let kind = "ReplicationControllerList"
+}
+
+public struct ReplicationControllerSpec: Sendable, Equatable {
+    /// Default 1.
+    public var replicas: Int32? = nil
+    public var minReadySeconds: Int32? = nil
+    /// Label equality selector; defaults to the template's labels.
+    public var selector: [String: String] = [:]
+    public var template: PodTemplateSpec? = nil
+
+    public init() {}
+
+    public init(
+        replicas: Int32? = nil,
+        minReadySeconds: Int32? = nil,
+        selector: [String: String] = [:],
+        template: PodTemplateSpec? = nil
+    ) {
+        self.replicas = replicas
+        self.minReadySeconds = minReadySeconds
+        self.selector = selector
+        self.template = template
+    }
+}
+
+public struct ReplicationControllerStatus: Sendable, Equatable {
+    public var replicas: Int32? = nil
+    public var fullyLabeledReplicas: Int32? = nil
+    public var readyReplicas: Int32? = nil
+    public var availableReplicas: Int32? = nil
+    public var observedGeneration: Int64? = nil
+    public var conditions: [ReplicationControllerCondition] = []
+
+    public init() {}
+
+    public init(
+        replicas: Int32? = nil,
+        fullyLabeledReplicas: Int32? = nil,
+        readyReplicas: Int32? = nil,
+        availableReplicas: Int32? = nil,
+        observedGeneration: Int64? = nil,
+        conditions: [ReplicationControllerCondition] = []
+    ) {
+        self.replicas = replicas
+        self.fullyLabeledReplicas = fullyLabeledReplicas
+        self.readyReplicas = readyReplicas
+        self.availableReplicas = availableReplicas
+        self.observedGeneration = observedGeneration
+        self.conditions = conditions
+    }
+}
+
+public struct ReplicationControllerCondition: Sendable, Equatable {
+    /// ReplicaFailure.
+    public var type: String? = nil
+    public var status: String? = nil
+    public var lastTransitionTime: Time? = nil
+    public var reason: String? = nil
+    public var message: String? = nil
+
+    public init() {}
+
+    public init(
+        type: String? = nil,
+        status: String? = nil,
+        lastTransitionTime: Time? = nil,
+        reason: String? = nil,
+        message: String? = nil
+    ) {
+        self.type = type
+        self.status = status
+        self.lastTransitionTime = lastTransitionTime
+        self.reason = reason
+        self.message = message
+    }
+}
+

@@ -1643,3 +1643,58 @@ extension PersistentVolumeClaimCondition: Arbitrary {
     }
 }
 
+extension ReplicationController: Arbitrary {
+    public static func arbitrary(using g: inout ValueGenerator, depth: Int) -> ReplicationController {
+        var v = ReplicationController()
+        if g.present() && depth > 0 { v.metadata = ObjectMeta.arbitrary(using: &g, depth: depth - 1) }
+        if g.present() && depth > 0 { v.spec = ReplicationControllerSpec.arbitrary(using: &g, depth: depth - 1) }
+        if g.present() && depth > 0 { v.status = ReplicationControllerStatus.arbitrary(using: &g, depth: depth - 1) }
+        return v
+    }
+}
+
+extension ReplicationControllerList: Arbitrary {
+    public static func arbitrary(using g: inout ValueGenerator, depth: Int) -> ReplicationControllerList {
+        var v = ReplicationControllerList()
+        if g.present() && depth > 0 { v.metadata = ListMeta.arbitrary(using: &g, depth: depth - 1) }
+        if g.present() && depth > 0 { v.items = g.array { g in ReplicationController.arbitrary(using: &g, depth: depth - 1) } }
+        return v
+    }
+}
+
+extension ReplicationControllerSpec: Arbitrary {
+    public static func arbitrary(using g: inout ValueGenerator, depth: Int) -> ReplicationControllerSpec {
+        var v = ReplicationControllerSpec()
+        if g.present() { v.replicas = g.int32() }
+        if g.present() { v.minReadySeconds = g.int32() }
+        if g.present() { v.selector = g.map { g in g.string() } }
+        if g.present() && depth > 0 { v.template = PodTemplateSpec.arbitrary(using: &g, depth: depth - 1) }
+        return v
+    }
+}
+
+extension ReplicationControllerStatus: Arbitrary {
+    public static func arbitrary(using g: inout ValueGenerator, depth: Int) -> ReplicationControllerStatus {
+        var v = ReplicationControllerStatus()
+        if g.present() { v.replicas = g.int32() }
+        if g.present() { v.fullyLabeledReplicas = g.int32() }
+        if g.present() { v.readyReplicas = g.int32() }
+        if g.present() { v.availableReplicas = g.int32() }
+        if g.present() { v.observedGeneration = g.int64() }
+        if g.present() && depth > 0 { v.conditions = g.array { g in ReplicationControllerCondition.arbitrary(using: &g, depth: depth - 1) } }
+        return v
+    }
+}
+
+extension ReplicationControllerCondition: Arbitrary {
+    public static func arbitrary(using g: inout ValueGenerator, depth: Int) -> ReplicationControllerCondition {
+        var v = ReplicationControllerCondition()
+        if g.present() { v.type = g.string() }
+        if g.present() { v.status = g.string() }
+        if g.present() && depth > 0 { v.lastTransitionTime = Time.arbitrary(using: &g, depth: depth - 1) }
+        if g.present() { v.reason = g.string() }
+        if g.present() { v.message = g.string() }
+        return v
+    }
+}
+

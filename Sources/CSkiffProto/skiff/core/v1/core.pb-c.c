@@ -6832,6 +6832,237 @@ void   skiff__core__v1__persistent_volume_claim_condition__free_unpacked
   assert(message->base.descriptor == &skiff__core__v1__persistent_volume_claim_condition__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   skiff__core__v1__replication_controller__init
+                     (Skiff__Core__V1__ReplicationController         *message)
+{
+  static const Skiff__Core__V1__ReplicationController init_value = SKIFF__CORE__V1__REPLICATION_CONTROLLER__INIT;
+  *message = init_value;
+}
+size_t skiff__core__v1__replication_controller__get_packed_size
+                     (const Skiff__Core__V1__ReplicationController *message)
+{
+  assert(message->base.descriptor == &skiff__core__v1__replication_controller__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t skiff__core__v1__replication_controller__pack
+                     (const Skiff__Core__V1__ReplicationController *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &skiff__core__v1__replication_controller__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t skiff__core__v1__replication_controller__pack_to_buffer
+                     (const Skiff__Core__V1__ReplicationController *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &skiff__core__v1__replication_controller__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Skiff__Core__V1__ReplicationController *
+       skiff__core__v1__replication_controller__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Skiff__Core__V1__ReplicationController *)
+     protobuf_c_message_unpack (&skiff__core__v1__replication_controller__descriptor,
+                                allocator, len, data);
+}
+void   skiff__core__v1__replication_controller__free_unpacked
+                     (Skiff__Core__V1__ReplicationController *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &skiff__core__v1__replication_controller__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   skiff__core__v1__replication_controller_list__init
+                     (Skiff__Core__V1__ReplicationControllerList         *message)
+{
+  static const Skiff__Core__V1__ReplicationControllerList init_value = SKIFF__CORE__V1__REPLICATION_CONTROLLER_LIST__INIT;
+  *message = init_value;
+}
+size_t skiff__core__v1__replication_controller_list__get_packed_size
+                     (const Skiff__Core__V1__ReplicationControllerList *message)
+{
+  assert(message->base.descriptor == &skiff__core__v1__replication_controller_list__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t skiff__core__v1__replication_controller_list__pack
+                     (const Skiff__Core__V1__ReplicationControllerList *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &skiff__core__v1__replication_controller_list__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t skiff__core__v1__replication_controller_list__pack_to_buffer
+                     (const Skiff__Core__V1__ReplicationControllerList *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &skiff__core__v1__replication_controller_list__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Skiff__Core__V1__ReplicationControllerList *
+       skiff__core__v1__replication_controller_list__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Skiff__Core__V1__ReplicationControllerList *)
+     protobuf_c_message_unpack (&skiff__core__v1__replication_controller_list__descriptor,
+                                allocator, len, data);
+}
+void   skiff__core__v1__replication_controller_list__free_unpacked
+                     (Skiff__Core__V1__ReplicationControllerList *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &skiff__core__v1__replication_controller_list__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   skiff__core__v1__replication_controller_spec__selector_entry__init
+                     (Skiff__Core__V1__ReplicationControllerSpec__SelectorEntry         *message)
+{
+  static const Skiff__Core__V1__ReplicationControllerSpec__SelectorEntry init_value = SKIFF__CORE__V1__REPLICATION_CONTROLLER_SPEC__SELECTOR_ENTRY__INIT;
+  *message = init_value;
+}
+void   skiff__core__v1__replication_controller_spec__init
+                     (Skiff__Core__V1__ReplicationControllerSpec         *message)
+{
+  static const Skiff__Core__V1__ReplicationControllerSpec init_value = SKIFF__CORE__V1__REPLICATION_CONTROLLER_SPEC__INIT;
+  *message = init_value;
+}
+size_t skiff__core__v1__replication_controller_spec__get_packed_size
+                     (const Skiff__Core__V1__ReplicationControllerSpec *message)
+{
+  assert(message->base.descriptor == &skiff__core__v1__replication_controller_spec__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t skiff__core__v1__replication_controller_spec__pack
+                     (const Skiff__Core__V1__ReplicationControllerSpec *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &skiff__core__v1__replication_controller_spec__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t skiff__core__v1__replication_controller_spec__pack_to_buffer
+                     (const Skiff__Core__V1__ReplicationControllerSpec *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &skiff__core__v1__replication_controller_spec__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Skiff__Core__V1__ReplicationControllerSpec *
+       skiff__core__v1__replication_controller_spec__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Skiff__Core__V1__ReplicationControllerSpec *)
+     protobuf_c_message_unpack (&skiff__core__v1__replication_controller_spec__descriptor,
+                                allocator, len, data);
+}
+void   skiff__core__v1__replication_controller_spec__free_unpacked
+                     (Skiff__Core__V1__ReplicationControllerSpec *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &skiff__core__v1__replication_controller_spec__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   skiff__core__v1__replication_controller_status__init
+                     (Skiff__Core__V1__ReplicationControllerStatus         *message)
+{
+  static const Skiff__Core__V1__ReplicationControllerStatus init_value = SKIFF__CORE__V1__REPLICATION_CONTROLLER_STATUS__INIT;
+  *message = init_value;
+}
+size_t skiff__core__v1__replication_controller_status__get_packed_size
+                     (const Skiff__Core__V1__ReplicationControllerStatus *message)
+{
+  assert(message->base.descriptor == &skiff__core__v1__replication_controller_status__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t skiff__core__v1__replication_controller_status__pack
+                     (const Skiff__Core__V1__ReplicationControllerStatus *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &skiff__core__v1__replication_controller_status__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t skiff__core__v1__replication_controller_status__pack_to_buffer
+                     (const Skiff__Core__V1__ReplicationControllerStatus *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &skiff__core__v1__replication_controller_status__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Skiff__Core__V1__ReplicationControllerStatus *
+       skiff__core__v1__replication_controller_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Skiff__Core__V1__ReplicationControllerStatus *)
+     protobuf_c_message_unpack (&skiff__core__v1__replication_controller_status__descriptor,
+                                allocator, len, data);
+}
+void   skiff__core__v1__replication_controller_status__free_unpacked
+                     (Skiff__Core__V1__ReplicationControllerStatus *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &skiff__core__v1__replication_controller_status__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   skiff__core__v1__replication_controller_condition__init
+                     (Skiff__Core__V1__ReplicationControllerCondition         *message)
+{
+  static const Skiff__Core__V1__ReplicationControllerCondition init_value = SKIFF__CORE__V1__REPLICATION_CONTROLLER_CONDITION__INIT;
+  *message = init_value;
+}
+size_t skiff__core__v1__replication_controller_condition__get_packed_size
+                     (const Skiff__Core__V1__ReplicationControllerCondition *message)
+{
+  assert(message->base.descriptor == &skiff__core__v1__replication_controller_condition__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t skiff__core__v1__replication_controller_condition__pack
+                     (const Skiff__Core__V1__ReplicationControllerCondition *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &skiff__core__v1__replication_controller_condition__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t skiff__core__v1__replication_controller_condition__pack_to_buffer
+                     (const Skiff__Core__V1__ReplicationControllerCondition *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &skiff__core__v1__replication_controller_condition__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Skiff__Core__V1__ReplicationControllerCondition *
+       skiff__core__v1__replication_controller_condition__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Skiff__Core__V1__ReplicationControllerCondition *)
+     protobuf_c_message_unpack (&skiff__core__v1__replication_controller_condition__descriptor,
+                                allocator, len, data);
+}
+void   skiff__core__v1__replication_controller_condition__free_unpacked
+                     (Skiff__Core__V1__ReplicationControllerCondition *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &skiff__core__v1__replication_controller_condition__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor skiff__core__v1__pod__field_descriptors[3] =
 {
   {
@@ -19374,5 +19605,441 @@ const ProtobufCMessageDescriptor skiff__core__v1__persistent_volume_claim_condit
   skiff__core__v1__persistent_volume_claim_condition__field_indices_by_name,
   1,  skiff__core__v1__persistent_volume_claim_condition__number_ranges,
   (ProtobufCMessageInit) skiff__core__v1__persistent_volume_claim_condition__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor skiff__core__v1__replication_controller__field_descriptors[3] =
+{
+  {
+    "metadata",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Skiff__Core__V1__ReplicationController, metadata),
+    &skiff__meta__v1__object_meta__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "spec",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Skiff__Core__V1__ReplicationController, spec),
+    &skiff__core__v1__replication_controller_spec__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Skiff__Core__V1__ReplicationController, status),
+    &skiff__core__v1__replication_controller_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned skiff__core__v1__replication_controller__field_indices_by_name[] = {
+  0,   /* field[0] = metadata */
+  1,   /* field[1] = spec */
+  2,   /* field[2] = status */
+};
+static const ProtobufCIntRange skiff__core__v1__replication_controller__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor skiff__core__v1__replication_controller__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "skiff.core.v1.ReplicationController",
+  "ReplicationController",
+  "Skiff__Core__V1__ReplicationController",
+  "skiff.core.v1",
+  sizeof(Skiff__Core__V1__ReplicationController),
+  3,
+  skiff__core__v1__replication_controller__field_descriptors,
+  skiff__core__v1__replication_controller__field_indices_by_name,
+  1,  skiff__core__v1__replication_controller__number_ranges,
+  (ProtobufCMessageInit) skiff__core__v1__replication_controller__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor skiff__core__v1__replication_controller_list__field_descriptors[2] =
+{
+  {
+    "metadata",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Skiff__Core__V1__ReplicationControllerList, metadata),
+    &skiff__meta__v1__list_meta__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "items",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Skiff__Core__V1__ReplicationControllerList, n_items),
+    offsetof(Skiff__Core__V1__ReplicationControllerList, items),
+    &skiff__core__v1__replication_controller__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned skiff__core__v1__replication_controller_list__field_indices_by_name[] = {
+  1,   /* field[1] = items */
+  0,   /* field[0] = metadata */
+};
+static const ProtobufCIntRange skiff__core__v1__replication_controller_list__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor skiff__core__v1__replication_controller_list__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "skiff.core.v1.ReplicationControllerList",
+  "ReplicationControllerList",
+  "Skiff__Core__V1__ReplicationControllerList",
+  "skiff.core.v1",
+  sizeof(Skiff__Core__V1__ReplicationControllerList),
+  2,
+  skiff__core__v1__replication_controller_list__field_descriptors,
+  skiff__core__v1__replication_controller_list__field_indices_by_name,
+  1,  skiff__core__v1__replication_controller_list__number_ranges,
+  (ProtobufCMessageInit) skiff__core__v1__replication_controller_list__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor skiff__core__v1__replication_controller_spec__selector_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Skiff__Core__V1__ReplicationControllerSpec__SelectorEntry, key),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Skiff__Core__V1__ReplicationControllerSpec__SelectorEntry, value),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned skiff__core__v1__replication_controller_spec__selector_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange skiff__core__v1__replication_controller_spec__selector_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor skiff__core__v1__replication_controller_spec__selector_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "skiff.core.v1.ReplicationControllerSpec.SelectorEntry",
+  "SelectorEntry",
+  "Skiff__Core__V1__ReplicationControllerSpec__SelectorEntry",
+  "skiff.core.v1",
+  sizeof(Skiff__Core__V1__ReplicationControllerSpec__SelectorEntry),
+  2,
+  skiff__core__v1__replication_controller_spec__selector_entry__field_descriptors,
+  skiff__core__v1__replication_controller_spec__selector_entry__field_indices_by_name,
+  1,  skiff__core__v1__replication_controller_spec__selector_entry__number_ranges,
+  (ProtobufCMessageInit) skiff__core__v1__replication_controller_spec__selector_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor skiff__core__v1__replication_controller_spec__field_descriptors[4] =
+{
+  {
+    "replicas",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Skiff__Core__V1__ReplicationControllerSpec, has_replicas),
+    offsetof(Skiff__Core__V1__ReplicationControllerSpec, replicas),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "selector",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Skiff__Core__V1__ReplicationControllerSpec, n_selector),
+    offsetof(Skiff__Core__V1__ReplicationControllerSpec, selector),
+    &skiff__core__v1__replication_controller_spec__selector_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "template",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Skiff__Core__V1__ReplicationControllerSpec, template_),
+    &skiff__core__v1__pod_template_spec__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "minReadySeconds",
+    4,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Skiff__Core__V1__ReplicationControllerSpec, has_minreadyseconds),
+    offsetof(Skiff__Core__V1__ReplicationControllerSpec, minreadyseconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned skiff__core__v1__replication_controller_spec__field_indices_by_name[] = {
+  3,   /* field[3] = minReadySeconds */
+  0,   /* field[0] = replicas */
+  1,   /* field[1] = selector */
+  2,   /* field[2] = template */
+};
+static const ProtobufCIntRange skiff__core__v1__replication_controller_spec__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor skiff__core__v1__replication_controller_spec__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "skiff.core.v1.ReplicationControllerSpec",
+  "ReplicationControllerSpec",
+  "Skiff__Core__V1__ReplicationControllerSpec",
+  "skiff.core.v1",
+  sizeof(Skiff__Core__V1__ReplicationControllerSpec),
+  4,
+  skiff__core__v1__replication_controller_spec__field_descriptors,
+  skiff__core__v1__replication_controller_spec__field_indices_by_name,
+  1,  skiff__core__v1__replication_controller_spec__number_ranges,
+  (ProtobufCMessageInit) skiff__core__v1__replication_controller_spec__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor skiff__core__v1__replication_controller_status__field_descriptors[6] =
+{
+  {
+    "replicas",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Skiff__Core__V1__ReplicationControllerStatus, has_replicas),
+    offsetof(Skiff__Core__V1__ReplicationControllerStatus, replicas),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "fullyLabeledReplicas",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Skiff__Core__V1__ReplicationControllerStatus, has_fullylabeledreplicas),
+    offsetof(Skiff__Core__V1__ReplicationControllerStatus, fullylabeledreplicas),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "observedGeneration",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Skiff__Core__V1__ReplicationControllerStatus, has_observedgeneration),
+    offsetof(Skiff__Core__V1__ReplicationControllerStatus, observedgeneration),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "readyReplicas",
+    4,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Skiff__Core__V1__ReplicationControllerStatus, has_readyreplicas),
+    offsetof(Skiff__Core__V1__ReplicationControllerStatus, readyreplicas),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "availableReplicas",
+    5,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Skiff__Core__V1__ReplicationControllerStatus, has_availablereplicas),
+    offsetof(Skiff__Core__V1__ReplicationControllerStatus, availablereplicas),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "conditions",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Skiff__Core__V1__ReplicationControllerStatus, n_conditions),
+    offsetof(Skiff__Core__V1__ReplicationControllerStatus, conditions),
+    &skiff__core__v1__replication_controller_condition__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned skiff__core__v1__replication_controller_status__field_indices_by_name[] = {
+  4,   /* field[4] = availableReplicas */
+  5,   /* field[5] = conditions */
+  1,   /* field[1] = fullyLabeledReplicas */
+  2,   /* field[2] = observedGeneration */
+  3,   /* field[3] = readyReplicas */
+  0,   /* field[0] = replicas */
+};
+static const ProtobufCIntRange skiff__core__v1__replication_controller_status__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor skiff__core__v1__replication_controller_status__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "skiff.core.v1.ReplicationControllerStatus",
+  "ReplicationControllerStatus",
+  "Skiff__Core__V1__ReplicationControllerStatus",
+  "skiff.core.v1",
+  sizeof(Skiff__Core__V1__ReplicationControllerStatus),
+  6,
+  skiff__core__v1__replication_controller_status__field_descriptors,
+  skiff__core__v1__replication_controller_status__field_indices_by_name,
+  1,  skiff__core__v1__replication_controller_status__number_ranges,
+  (ProtobufCMessageInit) skiff__core__v1__replication_controller_status__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor skiff__core__v1__replication_controller_condition__field_descriptors[5] =
+{
+  {
+    "type",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Skiff__Core__V1__ReplicationControllerCondition, type),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Skiff__Core__V1__ReplicationControllerCondition, status),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lastTransitionTime",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Skiff__Core__V1__ReplicationControllerCondition, lasttransitiontime),
+    &skiff__meta__v1__time__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    4,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Skiff__Core__V1__ReplicationControllerCondition, reason),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "message",
+    5,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Skiff__Core__V1__ReplicationControllerCondition, message),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned skiff__core__v1__replication_controller_condition__field_indices_by_name[] = {
+  2,   /* field[2] = lastTransitionTime */
+  4,   /* field[4] = message */
+  3,   /* field[3] = reason */
+  1,   /* field[1] = status */
+  0,   /* field[0] = type */
+};
+static const ProtobufCIntRange skiff__core__v1__replication_controller_condition__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor skiff__core__v1__replication_controller_condition__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "skiff.core.v1.ReplicationControllerCondition",
+  "ReplicationControllerCondition",
+  "Skiff__Core__V1__ReplicationControllerCondition",
+  "skiff.core.v1",
+  sizeof(Skiff__Core__V1__ReplicationControllerCondition),
+  5,
+  skiff__core__v1__replication_controller_condition__field_descriptors,
+  skiff__core__v1__replication_controller_condition__field_indices_by_name,
+  1,  skiff__core__v1__replication_controller_condition__number_ranges,
+  (ProtobufCMessageInit) skiff__core__v1__replication_controller_condition__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

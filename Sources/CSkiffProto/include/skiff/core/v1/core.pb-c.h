@@ -185,6 +185,12 @@ typedef struct Skiff__Core__V1__PersistentVolumeClaimStatus__CapacityEntry Skiff
 typedef struct Skiff__Core__V1__PersistentVolumeClaimStatus__AllocatedResourcesEntry Skiff__Core__V1__PersistentVolumeClaimStatus__AllocatedResourcesEntry;
 typedef struct Skiff__Core__V1__PersistentVolumeClaimStatus__AllocatedResourceStatusesEntry Skiff__Core__V1__PersistentVolumeClaimStatus__AllocatedResourceStatusesEntry;
 typedef struct Skiff__Core__V1__PersistentVolumeClaimCondition Skiff__Core__V1__PersistentVolumeClaimCondition;
+typedef struct Skiff__Core__V1__ReplicationController Skiff__Core__V1__ReplicationController;
+typedef struct Skiff__Core__V1__ReplicationControllerList Skiff__Core__V1__ReplicationControllerList;
+typedef struct Skiff__Core__V1__ReplicationControllerSpec Skiff__Core__V1__ReplicationControllerSpec;
+typedef struct Skiff__Core__V1__ReplicationControllerSpec__SelectorEntry Skiff__Core__V1__ReplicationControllerSpec__SelectorEntry;
+typedef struct Skiff__Core__V1__ReplicationControllerStatus Skiff__Core__V1__ReplicationControllerStatus;
+typedef struct Skiff__Core__V1__ReplicationControllerCondition Skiff__Core__V1__ReplicationControllerCondition;
 
 
 /* --- enums --- */
@@ -3111,6 +3117,105 @@ struct  Skiff__Core__V1__PersistentVolumeClaimCondition
     , NULL, NULL, NULL, NULL, NULL, NULL }
 
 
+/*
+ * ReplicationController keeps a number of pod replicas running: ReplicaSet's predecessor, with
+ * an equality-only selector.
+ */
+struct  Skiff__Core__V1__ReplicationController
+{
+  ProtobufCMessage base;
+  Skiff__Meta__V1__ObjectMeta *metadata;
+  Skiff__Core__V1__ReplicationControllerSpec *spec;
+  Skiff__Core__V1__ReplicationControllerStatus *status;
+};
+#define SKIFF__CORE__V1__REPLICATION_CONTROLLER__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&skiff__core__v1__replication_controller__descriptor) \
+    , NULL, NULL, NULL }
+
+
+struct  Skiff__Core__V1__ReplicationControllerList
+{
+  ProtobufCMessage base;
+  Skiff__Meta__V1__ListMeta *metadata;
+  size_t n_items;
+  Skiff__Core__V1__ReplicationController **items;
+};
+#define SKIFF__CORE__V1__REPLICATION_CONTROLLER_LIST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&skiff__core__v1__replication_controller_list__descriptor) \
+    , NULL, 0,NULL }
+
+
+struct  Skiff__Core__V1__ReplicationControllerSpec__SelectorEntry
+{
+  ProtobufCMessage base;
+  char *key;
+  char *value;
+};
+#define SKIFF__CORE__V1__REPLICATION_CONTROLLER_SPEC__SELECTOR_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&skiff__core__v1__replication_controller_spec__selector_entry__descriptor) \
+    , NULL, NULL }
+
+
+struct  Skiff__Core__V1__ReplicationControllerSpec
+{
+  ProtobufCMessage base;
+  /*
+   * Default 1.
+   */
+  protobuf_c_boolean has_replicas;
+  int32_t replicas;
+  protobuf_c_boolean has_minreadyseconds;
+  int32_t minreadyseconds;
+  /*
+   * Label equality selector; defaults to the template's labels.
+   */
+  size_t n_selector;
+  Skiff__Core__V1__ReplicationControllerSpec__SelectorEntry **selector;
+  Skiff__Core__V1__PodTemplateSpec *template_;
+};
+#define SKIFF__CORE__V1__REPLICATION_CONTROLLER_SPEC__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&skiff__core__v1__replication_controller_spec__descriptor) \
+    , 0, 0, 0, 0, 0,NULL, NULL }
+
+
+struct  Skiff__Core__V1__ReplicationControllerStatus
+{
+  ProtobufCMessage base;
+  protobuf_c_boolean has_replicas;
+  int32_t replicas;
+  protobuf_c_boolean has_fullylabeledreplicas;
+  int32_t fullylabeledreplicas;
+  protobuf_c_boolean has_readyreplicas;
+  int32_t readyreplicas;
+  protobuf_c_boolean has_availablereplicas;
+  int32_t availablereplicas;
+  protobuf_c_boolean has_observedgeneration;
+  int64_t observedgeneration;
+  size_t n_conditions;
+  Skiff__Core__V1__ReplicationControllerCondition **conditions;
+};
+#define SKIFF__CORE__V1__REPLICATION_CONTROLLER_STATUS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&skiff__core__v1__replication_controller_status__descriptor) \
+    , 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,NULL }
+
+
+struct  Skiff__Core__V1__ReplicationControllerCondition
+{
+  ProtobufCMessage base;
+  /*
+   * ReplicaFailure.
+   */
+  char *type;
+  char *status;
+  Skiff__Meta__V1__Time *lasttransitiontime;
+  char *reason;
+  char *message;
+};
+#define SKIFF__CORE__V1__REPLICATION_CONTROLLER_CONDITION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&skiff__core__v1__replication_controller_condition__descriptor) \
+    , NULL, NULL, NULL, NULL, NULL }
+
+
 /* Skiff__Core__V1__Pod methods */
 void   skiff__core__v1__pod__init
                      (Skiff__Core__V1__Pod         *message);
@@ -6002,6 +6107,104 @@ Skiff__Core__V1__PersistentVolumeClaimCondition *
 void   skiff__core__v1__persistent_volume_claim_condition__free_unpacked
                      (Skiff__Core__V1__PersistentVolumeClaimCondition *message,
                       ProtobufCAllocator *allocator);
+/* Skiff__Core__V1__ReplicationController methods */
+void   skiff__core__v1__replication_controller__init
+                     (Skiff__Core__V1__ReplicationController         *message);
+size_t skiff__core__v1__replication_controller__get_packed_size
+                     (const Skiff__Core__V1__ReplicationController   *message);
+size_t skiff__core__v1__replication_controller__pack
+                     (const Skiff__Core__V1__ReplicationController   *message,
+                      uint8_t             *out);
+size_t skiff__core__v1__replication_controller__pack_to_buffer
+                     (const Skiff__Core__V1__ReplicationController   *message,
+                      ProtobufCBuffer     *buffer);
+Skiff__Core__V1__ReplicationController *
+       skiff__core__v1__replication_controller__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   skiff__core__v1__replication_controller__free_unpacked
+                     (Skiff__Core__V1__ReplicationController *message,
+                      ProtobufCAllocator *allocator);
+/* Skiff__Core__V1__ReplicationControllerList methods */
+void   skiff__core__v1__replication_controller_list__init
+                     (Skiff__Core__V1__ReplicationControllerList         *message);
+size_t skiff__core__v1__replication_controller_list__get_packed_size
+                     (const Skiff__Core__V1__ReplicationControllerList   *message);
+size_t skiff__core__v1__replication_controller_list__pack
+                     (const Skiff__Core__V1__ReplicationControllerList   *message,
+                      uint8_t             *out);
+size_t skiff__core__v1__replication_controller_list__pack_to_buffer
+                     (const Skiff__Core__V1__ReplicationControllerList   *message,
+                      ProtobufCBuffer     *buffer);
+Skiff__Core__V1__ReplicationControllerList *
+       skiff__core__v1__replication_controller_list__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   skiff__core__v1__replication_controller_list__free_unpacked
+                     (Skiff__Core__V1__ReplicationControllerList *message,
+                      ProtobufCAllocator *allocator);
+/* Skiff__Core__V1__ReplicationControllerSpec__SelectorEntry methods */
+void   skiff__core__v1__replication_controller_spec__selector_entry__init
+                     (Skiff__Core__V1__ReplicationControllerSpec__SelectorEntry         *message);
+/* Skiff__Core__V1__ReplicationControllerSpec methods */
+void   skiff__core__v1__replication_controller_spec__init
+                     (Skiff__Core__V1__ReplicationControllerSpec         *message);
+size_t skiff__core__v1__replication_controller_spec__get_packed_size
+                     (const Skiff__Core__V1__ReplicationControllerSpec   *message);
+size_t skiff__core__v1__replication_controller_spec__pack
+                     (const Skiff__Core__V1__ReplicationControllerSpec   *message,
+                      uint8_t             *out);
+size_t skiff__core__v1__replication_controller_spec__pack_to_buffer
+                     (const Skiff__Core__V1__ReplicationControllerSpec   *message,
+                      ProtobufCBuffer     *buffer);
+Skiff__Core__V1__ReplicationControllerSpec *
+       skiff__core__v1__replication_controller_spec__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   skiff__core__v1__replication_controller_spec__free_unpacked
+                     (Skiff__Core__V1__ReplicationControllerSpec *message,
+                      ProtobufCAllocator *allocator);
+/* Skiff__Core__V1__ReplicationControllerStatus methods */
+void   skiff__core__v1__replication_controller_status__init
+                     (Skiff__Core__V1__ReplicationControllerStatus         *message);
+size_t skiff__core__v1__replication_controller_status__get_packed_size
+                     (const Skiff__Core__V1__ReplicationControllerStatus   *message);
+size_t skiff__core__v1__replication_controller_status__pack
+                     (const Skiff__Core__V1__ReplicationControllerStatus   *message,
+                      uint8_t             *out);
+size_t skiff__core__v1__replication_controller_status__pack_to_buffer
+                     (const Skiff__Core__V1__ReplicationControllerStatus   *message,
+                      ProtobufCBuffer     *buffer);
+Skiff__Core__V1__ReplicationControllerStatus *
+       skiff__core__v1__replication_controller_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   skiff__core__v1__replication_controller_status__free_unpacked
+                     (Skiff__Core__V1__ReplicationControllerStatus *message,
+                      ProtobufCAllocator *allocator);
+/* Skiff__Core__V1__ReplicationControllerCondition methods */
+void   skiff__core__v1__replication_controller_condition__init
+                     (Skiff__Core__V1__ReplicationControllerCondition         *message);
+size_t skiff__core__v1__replication_controller_condition__get_packed_size
+                     (const Skiff__Core__V1__ReplicationControllerCondition   *message);
+size_t skiff__core__v1__replication_controller_condition__pack
+                     (const Skiff__Core__V1__ReplicationControllerCondition   *message,
+                      uint8_t             *out);
+size_t skiff__core__v1__replication_controller_condition__pack_to_buffer
+                     (const Skiff__Core__V1__ReplicationControllerCondition   *message,
+                      ProtobufCBuffer     *buffer);
+Skiff__Core__V1__ReplicationControllerCondition *
+       skiff__core__v1__replication_controller_condition__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   skiff__core__v1__replication_controller_condition__free_unpacked
+                     (Skiff__Core__V1__ReplicationControllerCondition *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Skiff__Core__V1__Pod_Closure)
@@ -6511,6 +6714,24 @@ typedef void (*Skiff__Core__V1__PersistentVolumeClaimStatus_Closure)
 typedef void (*Skiff__Core__V1__PersistentVolumeClaimCondition_Closure)
                  (const Skiff__Core__V1__PersistentVolumeClaimCondition *message,
                   void *closure_data);
+typedef void (*Skiff__Core__V1__ReplicationController_Closure)
+                 (const Skiff__Core__V1__ReplicationController *message,
+                  void *closure_data);
+typedef void (*Skiff__Core__V1__ReplicationControllerList_Closure)
+                 (const Skiff__Core__V1__ReplicationControllerList *message,
+                  void *closure_data);
+typedef void (*Skiff__Core__V1__ReplicationControllerSpec__SelectorEntry_Closure)
+                 (const Skiff__Core__V1__ReplicationControllerSpec__SelectorEntry *message,
+                  void *closure_data);
+typedef void (*Skiff__Core__V1__ReplicationControllerSpec_Closure)
+                 (const Skiff__Core__V1__ReplicationControllerSpec *message,
+                  void *closure_data);
+typedef void (*Skiff__Core__V1__ReplicationControllerStatus_Closure)
+                 (const Skiff__Core__V1__ReplicationControllerStatus *message,
+                  void *closure_data);
+typedef void (*Skiff__Core__V1__ReplicationControllerCondition_Closure)
+                 (const Skiff__Core__V1__ReplicationControllerCondition *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -6686,6 +6907,12 @@ extern const ProtobufCMessageDescriptor skiff__core__v1__persistent_volume_claim
 extern const ProtobufCMessageDescriptor skiff__core__v1__persistent_volume_claim_status__allocated_resources_entry__descriptor;
 extern const ProtobufCMessageDescriptor skiff__core__v1__persistent_volume_claim_status__allocated_resource_statuses_entry__descriptor;
 extern const ProtobufCMessageDescriptor skiff__core__v1__persistent_volume_claim_condition__descriptor;
+extern const ProtobufCMessageDescriptor skiff__core__v1__replication_controller__descriptor;
+extern const ProtobufCMessageDescriptor skiff__core__v1__replication_controller_list__descriptor;
+extern const ProtobufCMessageDescriptor skiff__core__v1__replication_controller_spec__descriptor;
+extern const ProtobufCMessageDescriptor skiff__core__v1__replication_controller_spec__selector_entry__descriptor;
+extern const ProtobufCMessageDescriptor skiff__core__v1__replication_controller_status__descriptor;
+extern const ProtobufCMessageDescriptor skiff__core__v1__replication_controller_condition__descriptor;
 
 PROTOBUF_C__END_DECLS
 

@@ -1,0 +1,1 @@
+// SkiffAPIServer: placeholder until its first file lands.

@@ -1,0 +1,1 @@
+// SkiffClient: placeholder until its first file lands.

@@ -1,0 +1,1 @@
+// SkiffCtl: placeholder until its first file lands.

@@ -1,0 +1,1 @@
+// SkiffStore: placeholder until its first file lands.

@@ -1,0 +1,1 @@
+// SkiffStoreClient: placeholder until its first file lands.
