@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
-EXECUTABLES = busctl skiff-protogen skiff-bench
+EXECUTABLES = busctl skiff-protogen skiff-bench skiff-store skiff-apiserver skiffctl
 
 .PHONY: deps build test proto proto-check bench clean
 
@@ -20,7 +20,8 @@ build: deps
 ## test: generated code up to date, then every test. One process per test target: the wire
 ## property tests saturate the cooperative pool, which would starve the bus servers that the
 ## busctl end-to-end tests run in-process.
-TEST_TARGETS = ProtoGenTests SkiffWireTests SkiffBusTests BusctlTests
+TEST_TARGETS = ProtoGenTests SkiffWireTests SkiffBusTests BusctlTests SkiffAPITests SkiffValidationTests \
+  SkiffClientTests SkiffStoreTests SkiffAPIServerTests SkiffCtlTests
 test: deps proto-check
 	$(SWIFT) build --build-tests
 	@for target in $(TEST_TARGETS); do \

@@ -51,6 +51,9 @@ let package = Package(
         // MARK: API machinery shared by the apiserver, the client library and skiffctl
         .target(name: "SkiffAPI", dependencies: ["SkiffWire"], swiftSettings: strict),
 
+        // Validation and defaulting of API objects, as Kubernetes does them: pure functions.
+        .target(name: "SkiffValidation", dependencies: ["SkiffAPI", "SkiffWire"], swiftSettings: strict),
+
         // MARK: client library: typed client, informers, work queue, clock
         .target(name: "SkiffClient", dependencies: [
             "SkiffAPI", "SkiffBus", "SkiffWire", .product(name: "Logging", package: "swift-log"),
@@ -68,11 +71,14 @@ let package = Package(
 
         // MARK: apiserver: Kubernetes API semantics over the bus
         .target(name: "SkiffAPIServer", dependencies: [
-            "SkiffAPI", "SkiffStoreClient", "SkiffBus", "SkiffWire", .product(name: "Logging", package: "swift-log"),
+            "SkiffAPI", "SkiffValidation", "SkiffStoreClient", "SkiffBus", "SkiffWire",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
-        .executableTarget(name: "skiff-apiserver", dependencies: [
-            "SkiffAPIServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: strict),
+        .executableTarget(name: "skiff-apiserver", dependencies: ["SkiffAPIServer"], swiftSettings: strict),
+
+        // MARK: test support: child processes and a real control plane for end-to-end tests
+        .target(name: "SkiffTestSupport", dependencies: ["SkiffClient", "SkiffWire"], swiftSettings: strict),
 
         // MARK: skiffctl: the user's tool
         .target(name: "SkiffCtl", dependencies: [
@@ -109,13 +115,16 @@ let package = Package(
         .testTarget(name: "ProtoGenTests", dependencies: ["ProtoGen"], swiftSettings: strict),
         .testTarget(name: "BusctlTests", dependencies: ["Busctl", "SkiffBus", "SkiffWire"], swiftSettings: strict),
         .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI", "SkiffWire"], swiftSettings: strict),
+        .testTarget(name: "SkiffValidationTests", dependencies: ["SkiffValidation", "SkiffAPI", "SkiffWire",
+                                                               .product(name: "Yams", package: "Yams")],
+                    swiftSettings: strict),
         .testTarget(name: "SkiffStoreTests", dependencies: ["SkiffStore", "SkiffStoreClient", "SkiffBus", "SkiffWire"],
                     swiftSettings: strict),
         .testTarget(name: "SkiffAPIServerTests", dependencies: [
-            "SkiffAPIServer", "SkiffAPI", "SkiffClient", "SkiffStoreClient", "SkiffBus", "SkiffWire",
+            "SkiffAPIServer", "SkiffAPI", "SkiffClient", "SkiffStoreClient", "SkiffBus", "SkiffWire", "SkiffTestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffAPI", "SkiffWire"], swiftSettings: strict),
-        .testTarget(name: "SkiffCtlTests", dependencies: ["SkiffCtl", "SkiffClient", "SkiffAPI", "SkiffWire"],
+        .testTarget(name: "SkiffCtlTests", dependencies: ["SkiffCtl", "SkiffClient", "SkiffAPI", "SkiffWire", "SkiffTestSupport"],
                     swiftSettings: strict),
     ]
 )

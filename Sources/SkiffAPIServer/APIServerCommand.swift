@@ -1,0 +1,85 @@
+/// `skiff-apiserver`: flags in, an APIServer running until SIGTERM or SIGINT.
+///
+/// Concurrency: the main task runs the server; a signal source cancels it. Must never: start
+/// without knowing where its store is.
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import SkiffBus
+
+public struct APIServerCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "skiff-apiserver",
+        abstract: "Serve the Kubernetes API over the bus, backed by skiff-store.")
+
+    @Option(help: "Run directory: sockets live here and endpoints are registered in RUN/endpoints (default $SKIFF_RUN_DIR or ./var/run).")
+    var runDir: String?
+
+    @Option(help: "The store's request endpoint (default ipc://RUN/store.sock).")
+    var store: String?
+
+    @Option(help: "The store's change stream (default ipc://RUN/store-events.sock).")
+    var storeEvents: String?
+
+    @Option(help: "Where to serve requests (default ipc://RUN/apiserver-PID.sock).")
+    var listen: String?
+
+    @Option(help: "Where to publish watch events (default ipc://RUN/apiserver-PID-events.sock).")
+    var events: String?
+
+    @Option(help: "Seconds between bookmarks (and checks for missed store events).")
+    var bookmarkSeconds: Int = 5
+
+    public init() {}
+
+    public static func execute(_ arguments: [String]? = nil) async {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    public mutating func validate() throws {
+        guard bookmarkSeconds > 0 else { throw ValidationError("--bookmark-seconds must be positive") }
+    }
+
+    public func run() async throws {
+        let run = runDir ?? ProcessInfo.processInfo.environment["SKIFF_RUN_DIR"] ?? "./var/run"
+        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        let absolute = URL(fileURLWithPath: run).standardizedFileURL.path
+        let pid = getpid()
+        let configuration = APIServer.Configuration(
+            storeURL: store ?? "ipc://\(absolute)/store.sock",
+            storeEventsURL: storeEvents ?? "ipc://\(absolute)/store-events.sock",
+            listenURL: listen ?? "ipc://\(absolute)/apiserver-\(pid).sock",
+            eventsURL: events ?? "ipc://\(absolute)/apiserver-\(pid)-events.sock",
+            runDirectory: absolute, bookmarkInterval: .seconds(bookmarkSeconds))
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let server = try APIServer(configuration)
+        let task = Task { try await server.run() }
+        let signals = [SIGTERM, SIGINT].map { signal -> DispatchSourceSignal in
+            Foundation.signal(signal, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signal)
+            source.setEventHandler { task.cancel() }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+        do {
+            try await task.value
+        } catch is CancellationError {
+        }
+        await server.close()
+    }
+}

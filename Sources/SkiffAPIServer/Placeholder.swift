@@ -1,1 +1,0 @@
-// SkiffAPIServer: placeholder until its first file lands.

@@ -1,0 +1,153 @@
+/// WatchFanout: the push half of watches. It follows the store's change stream and republishes
+/// every change as a WatchEvent on the apiserver's own publisher, under the topics of
+/// WatchTopic, in revision order. The store stream is pub/sub too: a gap, a jump in revisions,
+/// or the periodic check finds what was missed in the store's history before anything later
+/// goes out, so the published stream is complete. Every resource gets a periodic BOOKMARK.
+///
+/// Concurrency: one task runs `run()`; inputs (store batches, gaps, ticks) are handled one at a
+/// time, in order. `announce` may be called from any task. Must never: publish out of revision
+/// order, or skip a revision's events.
+import Logging
+import Synchronization
+import SkiffAPI
+import SkiffBus
+import SkiffWire
+
+final class WatchFanout: Sendable {
+    static let storeTopic = "store/events"
+
+    private enum Input: Sendable {
+        case batch(EventBatch)
+        case gap
+        case tick
+    }
+
+    private let store: any StoreBackend
+    private let storeEvents: String
+    private let publisher: Publisher
+    private let bookmarkInterval: Duration
+    private let logger: Logger
+    /// The last revision whose events have all been published.
+    private let position = Mutex<Int64>(0)
+
+    init(store: any StoreBackend, storeEvents: String, publisher: Publisher, bookmarkInterval: Duration, logger: Logger) {
+        self.store = store
+        self.storeEvents = storeEvents
+        self.publisher = publisher
+        self.bookmarkInterval = bookmarkInterval
+        self.logger = logger
+    }
+
+    var publishedRevision: Int64 { position.withLock { $0 } }
+
+    /// Follows the store until the task is cancelled.
+    func run() async throws {
+        let subscriber = try Subscriber()
+        try subscriber.subscribe(prefix: Self.storeTopic)
+        try subscriber.connect(to: storeEvents)
+        let start = try await store.range(RangeRequest(key: StorageKey.root,
+                                                       rangeEnd: ObjectRegistry.prefixEnd(StorageKey.root), countOnly: true))
+        position.withLock { $0 = start.revision ?? 0 }
+        let (inputs, feed) = AsyncStream<Input>.makeStream()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await event in subscriber.events {
+                    switch event {
+                    case .messages(let messages):
+                        for message in messages {
+                            if let batch = try? message.decode(EventBatch.self) { feed.yield(.batch(batch)) }
+                        }
+                    case .gap:
+                        feed.yield(.gap)
+                    }
+                }
+                feed.finish()
+            }
+            group.addTask { [bookmarkInterval] in
+                while !Task.isCancelled {
+                    try await Task.sleep(for: bookmarkInterval)
+                    feed.yield(.tick)
+                }
+            }
+            defer { group.cancelAll() }
+            for await input in inputs {
+                if Task.isCancelled { break }
+                await handle(input)
+            }
+            await subscriber.close()
+        }
+    }
+
+    private func handle(_ input: Input) async {
+        switch input {
+        case .batch(let batch):
+            let first = batch.events.first?.kv?.modRevision ?? 0
+            // A jump past the next revision may be a lost batch (or a revision with no events):
+            // the history says which, before anything later is published.
+            if first > publishedRevision + 1 { await catchUp() }
+            publish(batch.events)
+        case .gap:
+            await catchUp()
+        case .tick:
+            await catchUp()
+            for resource in ResourceCatalog.all { announce(resource) }
+        }
+    }
+
+    /// Publishes whatever the store has after the published position.
+    private func catchUp() async {
+        while true {
+            let after = publishedRevision
+            do {
+                let reply = try await store.history(HistoryRequest(afterRevision: after, key: StorageKey.root,
+                                                                   rangeEnd: ObjectRegistry.prefixEnd(StorageKey.root),
+                                                                   limit: 1000))
+                publish(reply.events)
+                guard reply.more == true else { return }
+            } catch let error as BusError where error.code == .compacted {
+                // Events were compacted away before we saw them: watchers asking for them get
+                // 410 from the backlog and relist; we carry on from the store's current state.
+                logger.warning("watch fanout fell behind compaction", metadata: ["after": "\(after)"])
+                if let now = try? await store.range(RangeRequest(key: StorageKey.root,
+                                                                 rangeEnd: ObjectRegistry.prefixEnd(StorageKey.root),
+                                                                 countOnly: true)) {
+                    position.withLock { $0 = max($0, now.revision ?? 0) }
+                }
+                return
+            } catch {
+                logger.warning("watch fanout cannot read the store's history", metadata: ["error": "\(error)"])
+                return
+            }
+        }
+    }
+
+    private func publish(_ events: [StoreEvent]) {
+        for change in events {
+            guard let routed = WatchEvents.route(change) else {
+                if let revision = change.kv?.modRevision { advance(to: revision) }
+                continue
+            }
+            // The apiserver writes one key per transaction, so a revision is one event.
+            guard routed.revision > publishedRevision else { continue }
+            do {
+                let bytes = try routed.event.serializedBytes()
+                for topic in routed.topics {
+                    _ = try publisher.publish(type: WatchEvent.protoName, payload: bytes, topic: topic)
+                }
+            } catch {
+                logger.error("cannot publish a watch event", metadata: ["key": "\(routed.key.key)", "error": "\(error)"])
+            }
+            advance(to: routed.revision)
+        }
+    }
+
+    private func advance(to revision: Int64) {
+        position.withLock { $0 = max($0, revision) }
+    }
+
+    /// Publishes a BOOKMARK for `resource` at the published position.
+    func announce(_ resource: ResourceInfo) {
+        let event = WatchEvents.bookmark(resource, revision: publishedRevision)
+        _ = try? publisher.publish(event, topic: WatchTopic.bookmarks(resource.groupResource))
+    }
+}

@@ -1,0 +1,56 @@
+/// ClientConfig: how a component or tool finds the apiserver: explicit URLs, or the endpoint
+/// directory of a run directory (RUN/endpoints, written by every apiserver at start).
+///
+/// Concurrency: a plain value. Must never: guess an endpoint that is not registered.
+import Foundation
+import SkiffAPI
+import SkiffBus
+
+public struct ClientConfig: Sendable {
+    /// The apiserver's request endpoint (ipc://... or tcp://...).
+    public var server: String?
+    /// The same apiserver's publisher, for watches.
+    public var events: String?
+    /// Where to look for a registered apiserver when `server` is nil.
+    public var runDirectory: String?
+    /// Bearer token sent with every request.
+    public var token: String?
+    /// Deadline of one call.
+    public var timeout: Duration
+    /// The sender name on the bus, e.g. "skiffctl".
+    public var component: String
+
+    public init(server: String? = nil, events: String? = nil, runDirectory: String? = nil, token: String? = nil,
+                timeout: Duration = .seconds(30), component: String = "client") {
+        self.server = server
+        self.events = events
+        self.runDirectory = runDirectory
+        self.token = token
+        self.timeout = timeout
+        self.component = component
+    }
+
+    /// SKIFF_SERVER, SKIFF_EVENTS, SKIFF_RUN_DIR (default ./var/run) and SKIFF_TOKEN.
+    public static func fromEnvironment(component: String) -> ClientConfig {
+        let env = ProcessInfo.processInfo.environment
+        return ClientConfig(server: env["SKIFF_SERVER"], events: env["SKIFF_EVENTS"],
+                            runDirectory: env["SKIFF_RUN_DIR"] ?? "./var/run", token: env["SKIFF_TOKEN"],
+                            component: component)
+    }
+
+    /// The request and event endpoints to use: the explicit ones, or a live apiserver's from
+    /// the run directory (request server and publisher of the same process).
+    func resolveEndpoints() throws(APIError) -> (server: String, events: String?) {
+        if let server { return (server, events) }
+        guard let runDirectory else {
+            throw APIError.unavailable("no apiserver given: set --server or a run directory")
+        }
+        let entries = EndpointDirectory(runDirectory: runDirectory).list(removingStale: true)
+            .filter { $0.component.hasPrefix("apiserver") }
+        guard let rep = entries.filter({ $0.role == .rep }).randomElement() else {
+            throw APIError.unavailable("no apiserver is running (nothing registered in \(runDirectory)/endpoints)")
+        }
+        let pub = entries.first { $0.role == .pub && $0.sender == rep.sender }
+        return (rep.url, events ?? pub?.url)
+    }
+}

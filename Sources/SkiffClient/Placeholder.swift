@@ -1,1 +1,0 @@
-// SkiffClient: placeholder until its first file lands.

@@ -1,1 +1,0 @@
-// SkiffCtl: placeholder until its first file lands.

@@ -1,1 +1,0 @@
-// SkiffStore: placeholder until its first file lands.

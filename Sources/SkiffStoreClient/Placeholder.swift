@@ -1,1 +1,0 @@
-// SkiffStoreClient: placeholder until its first file lands.

@@ -1,0 +1,117 @@
+/// ChildProcess: a built Skiff executable run as a child of a test, its stdout and stderr in
+/// files of its own (unlike pipes, files need no end-of-file a sibling child could delay).
+///
+/// Concurrency: used from one task at a time. Must never: signal anything but the child it
+/// started (by its pid), or leave the child running after `stop()`.
+import Foundation
+
+public final class ChildProcess: @unchecked Sendable {
+    public let pid: Int32
+    public let name: String
+    private let process: Process
+    private let outputDirectory: String
+
+    /// Starts `executable` (a product name, found next to the test bundle) with `arguments`.
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Products.path(of: executable))
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "SKIFF_RUN_DIR")
+        env.removeValue(forKey: "SKIFF_SERVER")
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("skiff-child-\(executable)-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var handles: [FileHandle] = []
+        defer { for handle in handles { try? handle.close() } }
+        for stream in ["stdout", "stderr"] {
+            let path = "\(directory)/\(stream)"
+            guard FileManager.default.createFile(atPath: path, contents: nil),
+                  let handle = FileHandle(forWritingAtPath: path) else {
+                throw HarnessError("cannot create \(path)")
+            }
+            handles.append(handle)
+        }
+        process.standardOutput = handles[0]
+        process.standardError = handles[1]
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
+        self.process = process
+        self.name = executable
+        self.outputDirectory = directory
+        pid = process.processIdentifier
+    }
+
+    public var stdout: String { read("stdout") }
+    public var stderr: String { read("stderr") }
+    public var isRunning: Bool { process.isRunning }
+
+    private func read(_ stream: String) -> String {
+        String(decoding: FileManager.default.contents(atPath: "\(outputDirectory)/\(stream)") ?? Data(), as: UTF8.self)
+    }
+
+    /// Waits (bounded) for the child to exit; its status, or nil if it still runs.
+    public func exitStatus(within timeout: Duration = .seconds(30)) async -> Int32? {
+        guard await eventually(timeout: timeout, { !self.process.isRunning }) else { return nil }
+        return process.terminationStatus
+    }
+
+    /// kill -9, as a crash would.
+    public func crash() {
+        if process.isRunning {
+            kill(pid, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    /// SIGTERM, then SIGKILL if it has not exited within `grace`; removes its output files.
+    /// Idempotent; call it (defer) on every path, after the last read of the output.
+    public func stop(grace: Duration = .seconds(10)) async {
+        if process.isRunning {
+            kill(pid, SIGTERM)
+            if await exitStatus(within: grace) == nil { crash() }
+        }
+        try? FileManager.default.removeItem(atPath: outputDirectory)
+    }
+}
+
+/// Where the build put the executables: next to the running test bundle.
+public enum Products {
+    public static func path(of executable: String) throws -> String {
+        var candidates: [URL] = []
+        if let running = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            candidates.append(URL(fileURLWithPath: running).deletingLastPathComponent())
+        }
+        candidates.append(Bundle.main.bundleURL)
+        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
+        for directory in candidates {
+            let path = directory.appendingPathComponent(executable).path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        throw HarnessError("\(executable) not found next to the test bundle (looked in \(candidates.map(\.path))); "
+                           + "build it first: swift build --product \(executable)")
+    }
+}
+
+public struct HarnessError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+public func eventually(timeout: Duration = .seconds(30), interval: Duration = .milliseconds(20),
+                       _ condition: () async -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: interval)
+    }
+    return await condition()
+}

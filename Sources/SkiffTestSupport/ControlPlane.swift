@@ -1,0 +1,74 @@
+/// ControlPlane: a real store and apiserver, each its own process, in a temporary directory,
+/// for end-to-end tests. `start()` returns when the apiserver answers and the system
+/// namespaces exist; `stop()` ends both (by pid) and removes the directory.
+///
+/// Concurrency: used from one test task. Must never: leave a process or directory behind
+/// (callers `defer { await plane.stop() }`).
+import Foundation
+import SkiffClient
+import SkiffWire
+
+public final class ControlPlane: @unchecked Sendable {
+    public let directory: String
+    public var runDirectory: String { directory + "/run" }
+    public var dataDirectory: String { directory + "/data" }
+    public private(set) var store: ChildProcess?
+    public private(set) var apiservers: [ChildProcess] = []
+    public private(set) var client: APIClient?
+
+    public init() throws {
+        directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("skiff-plane-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory + "/run", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
+    }
+
+    /// Starts the store and one apiserver and waits until the API answers.
+    public func start(bookmarkSeconds: Int = 1) async throws {
+        try await startStore()
+        try await startAPIServer(bookmarkSeconds: bookmarkSeconds)
+    }
+
+    public func startStore() async throws {
+        let store = try ChildProcess("skiff-store", ["--data-dir", dataDirectory, "--run-dir", runDirectory])
+        self.store = store
+        guard await eventually(timeout: .seconds(30), { FileManager.default.fileExists(atPath: self.runDirectory + "/store.sock") || !store.isRunning }),
+              store.isRunning else {
+            throw HarnessError("skiff-store did not start: \(store.stderr)")
+        }
+    }
+
+    public func startAPIServer(bookmarkSeconds: Int = 1) async throws {
+        let server = try ChildProcess("skiff-apiserver", ["--run-dir", runDirectory,
+                                                          "--bookmark-seconds", String(bookmarkSeconds)])
+        apiservers.append(server)
+        let config = ClientConfig(runDirectory: runDirectory, timeout: .seconds(10), component: "test")
+        var ready: APIClient? = nil
+        _ = await eventually(timeout: .seconds(60), interval: .milliseconds(50)) {
+            guard server.isRunning else { return true }
+            guard let client = try? APIClient(config) else { return false }
+            if (try? await client.get(Namespace.self, name: "kube-node-lease")) != nil {
+                ready = client
+                return true
+            }
+            await client.close()
+            return false
+        }
+        guard let ready, server.isRunning else {
+            throw HarnessError("skiff-apiserver did not become ready: \(server.stderr)")
+        }
+        if client == nil { client = ready } else { await ready.close() }
+    }
+
+    /// A new client of the running apiserver(s).
+    public func newClient(component: String = "test") throws -> APIClient {
+        try APIClient(ClientConfig(runDirectory: runDirectory, timeout: .seconds(10), component: component))
+    }
+
+    public func stop() async {
+        if let client { await client.close() }
+        for server in apiservers { await server.stop() }
+        if let store { await store.stop() }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
