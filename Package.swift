@@ -101,7 +101,8 @@ let package = Package(
         // MARK: benchmarks: the raw C baseline and the side-by-side runner
         .target(name: "CBusBaseline", dependencies: ["CNanomsg", "CSkiffProto"],
                 linkerSettings: [.linkedLibrary("pthread")]),
-        .target(name: "SkiffBench", dependencies: ["SkiffBus", "SkiffWire", "CBusBaseline", "CSkiffProto"],
+        .target(name: "SkiffBench", dependencies: ["SkiffBus", "SkiffWire", "CBusBaseline", "CSkiffProto",
+                                                 "SkiffClient", "SkiffTestSupport"],
                 swiftSettings: strict),
         .executableTarget(name: "skiff-bench", dependencies: [
             "SkiffBench", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -42,11 +42,14 @@ public final class ControlPlane: @unchecked Sendable {
         let server = try ChildProcess("skiff-apiserver", ["--run-dir", runDirectory,
                                                           "--bookmark-seconds", String(bookmarkSeconds)])
         apiservers.append(server)
-        let config = ClientConfig(runDirectory: runDirectory, timeout: .seconds(10), component: "test")
+        // This apiserver's own endpoints, registered under its pid once it has bound them.
+        let registration = "\(runDirectory)/endpoints/apiserver-\(server.pid)"
         var ready: APIClient? = nil
         _ = await eventually(timeout: .seconds(60), interval: .milliseconds(50)) {
             guard server.isRunning else { return true }
-            guard let client = try? APIClient(config) else { return false }
+            guard let rep = Self.url(registration + ".rep.json"), let pub = Self.url(registration + ".pub.json"),
+                  let client = try? APIClient(ClientConfig(server: rep, events: pub, timeout: .seconds(10), component: "test"))
+            else { return false }
             if (try? await client.get(Namespace.self, name: "kube-node-lease")) != nil {
                 ready = client
                 return true
@@ -58,6 +61,13 @@ public final class ControlPlane: @unchecked Sendable {
             throw HarnessError("skiff-apiserver did not become ready: \(server.stderr)")
         }
         if client == nil { client = ready } else { await ready.close() }
+    }
+
+    /// The url of an endpoint-directory entry.
+    static func url(_ path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return object["url"] as? String
     }
 
     /// A new client of the running apiserver(s).
