@@ -85,6 +85,9 @@ struct APIHandler: Sendable {
         if (meta.name ?? "").isEmpty, let prefix = meta.generateName, !prefix.isEmpty {
             meta.name = NameGenerator.generate(prefix: prefix)
         }
+        if let rv = meta.resourceVersion, !rv.isEmpty {
+            throw APIError.badRequest("resourceVersion should not be set on objects to be created")
+        }
         meta.uid = UUID().uuidString.lowercased()
         meta.creationTimestamp = registry.now()
         meta.generation = 1
@@ -96,7 +99,7 @@ struct APIHandler: Sendable {
         KindRules.prepareForCreate(&object)
         object = Defaulting.defaulted(object)
         try scope.validate(Validation.validateCreate(object), object)
-        try await access.admitWrite(scope, registry: registry)
+        try await access.admitWrite(scope, name: meta.name ?? "", registry: registry)
         let key = StorageKey(resource: scope.resource, namespace: scope.namespace, name: meta.name ?? "")
         let created = try await registry.create(key, object, dryRun: !(request.dryRun ?? []).isEmpty)
         return try objectResponse(created, code: 201)
@@ -114,12 +117,19 @@ struct APIHandler: Sendable {
         if let rv = incoming.metadata?.resourceVersion, !rv.isEmpty, pinned == nil {
             throw APIError.badRequest("invalid resourceVersion \"\(rv)\" on \(scope.resource.kind) \"\(scope.name)\"")
         }
-        return try await write(scope, pinnedRevision: pinned, dryRun: !(request.dryRun ?? []).isEmpty) { _ in incoming }
+        return try await write(scope, pinnedRevision: pinned, dryRun: !(request.dryRun ?? []).isEmpty) { current in
+            // A uid in the body is a precondition: the caller means that object, not a namesake.
+            if let uid = incoming.metadata?.uid, !uid.isEmpty, uid != current.object.metadata?.uid {
+                throw APIError.conflict(scope.resource.groupResource, scope.name,
+                                        "Precondition failed: UID in precondition: \(uid), UID in object meta: \(current.object.metadata?.uid ?? "")")
+            }
+            return incoming
+        }
     }
 
     private func patch(_ request: Request, _ scope: RequestScope) async throws -> Response {
         let kind = request.patchType ?? "application/merge-patch+json"
-        guard kind == "application/merge-patch+json" || kind == "application/strategic-merge-patch+json" else {
+        guard kind == "application/merge-patch+json" else {
             throw APIError(code: 415, reason: .unknown,
                            message: "the patch type \(kind) is not supported; use application/merge-patch+json")
         }
@@ -212,6 +222,9 @@ struct APIHandler: Sendable {
                 throw APIError.conflict(scope.resource.groupResource, scope.name,
                                         "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(current.modRevision)")
             }
+            if scope.resource.plural == "namespaces", AccessControl.systemNamespaces.contains(scope.name) {
+                throw APIError.forbidden(scope.resource.groupResource, scope.name, "this namespace may not be deleted")
+            }
             let plan = DeletionPlan(object: current.object, options: options, now: registry.now())
             if dryRun { return try objectResponse(current.object) }
             switch plan.action {
@@ -220,8 +233,12 @@ struct APIHandler: Sendable {
                     return try objectResponse(current.object)
                 }
             case .mark(let marked):
-                let (object, _) = try await registry.guaranteedUpdate(scope.key, pinnedRevision: current.modRevision) { _ in marked }
-                return try objectResponse(object)
+                do {
+                    let (object, _) = try await registry.guaranteedUpdate(scope.key, pinnedRevision: current.modRevision) { _ in marked }
+                    return try objectResponse(object)
+                } catch let error as APIError where error.reason == .conflict && options?.preconditions == nil {
+                    continue  // another writer got there first: re-read and plan again
+                }
             }
         }
         throw APIError.conflict(scope.resource.groupResource, scope.name, "too many concurrent writers; try again")
@@ -241,8 +258,8 @@ struct APIHandler: Sendable {
             do {
                 let reply = try await delete(one, request.deleteOptions, dryRun: !(request.dryRun ?? []).isEmpty)
                 if let object = reply.object { deleted.append(object) }
-            } catch let error as APIError where error.reason == .notFound {
-                continue
+            } catch let error as APIError where error.reason == .notFound || error.reason == .forbidden {
+                continue  // gone already, or a system namespace that stays
             }
         }
         return Response(code: 200, items: deleted, itemType: scope.resource.objectType.protoName,

@@ -25,15 +25,11 @@ struct AccessControl: Sendable {
     }
 
     func authorize(_ user: UserInfo, _ scope: RequestScope) throws(APIError) {
-        if scope.verb == "delete", scope.resource.plural == "namespaces", Self.systemNamespaces.contains(scope.name) {
-            throw APIError.forbidden(scope.resource.groupResource, scope.name,
-                                     "this namespace may not be deleted")
-        }
     }
 
     /// NamespaceLifecycle admission for creates: the target namespace must exist and not be
     /// terminating (updates and deletes of existing objects stay possible, so cleanup can run).
-    func admitWrite(_ scope: RequestScope, registry: ObjectRegistry) async throws {
+    func admitWrite(_ scope: RequestScope, name: String, registry: ObjectRegistry) async throws {
         guard scope.resource.namespaced, scope.verb == "create" else { return }
         let key = StorageKey(resource: Self.namespaces, namespace: "", name: scope.namespace)
         guard let found = try await registry.read(key) else {
@@ -41,7 +37,7 @@ struct AccessControl: Sendable {
                            details: StatusDetails(name: scope.namespace, kind: "namespaces"))
         }
         if found.object.metadata?.deletionTimestamp != nil {
-            throw APIError.forbidden(scope.resource.groupResource, scope.name.isEmpty ? "" : scope.name,
+            throw APIError.forbidden(scope.resource.groupResource, name,
                                      "unable to create new content in namespace \(scope.namespace) because it is being terminated")
         }
     }

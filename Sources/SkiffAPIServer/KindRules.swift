@@ -21,9 +21,9 @@ enum KindRules {
             object = pod
         case var namespace as Namespace:
             namespace.status = NamespaceStatus(phase: "Active")
-            if namespace.spec?.finalizers == nil {
-                namespace.spec = NamespaceSpec(finalizers: ["kubernetes"])
-            }
+            var spec = namespace.spec ?? NamespaceSpec()
+            if !spec.finalizers.contains("kubernetes") { spec.finalizers.append("kubernetes") }
+            namespace.spec = spec
             object = namespace
         case var deployment as Deployment: deployment.status = nil; object = deployment
         case var replicaSet as ReplicaSet: replicaSet.status = nil; object = replicaSet
@@ -166,7 +166,15 @@ extension KindRules {
     }
 
     /// Fields the server assigned that an update leaves out mean "keep": a Service's cluster IPs.
+    /// A namespace's spec finalizers change only through its finalize step (the namespace
+    /// controller's), never by an update of the namespace itself.
     static func carryOver(into object: inout any APIObject, from old: any APIObject) {
+        if var namespace = object as? Namespace, let previous = old as? Namespace {
+            namespace.spec = namespace.spec ?? NamespaceSpec()
+            namespace.spec!.finalizers = previous.spec?.finalizers ?? []
+            object = namespace
+            return
+        }
         guard var service = object as? Service, let previous = old as? Service else { return }
         if (service.spec?.clusterIP ?? "").isEmpty, let ip = previous.spec?.clusterIP, !ip.isEmpty {
             service.spec = service.spec ?? ServiceSpec()

@@ -75,8 +75,11 @@ struct ObjectRegistry: Sendable {
                 reply = try await store.range(RangeRequest(key: start, rangeEnd: Self.prefixEnd(prefix),
                                                            limit: Int64(batch), revision: revision))
             } catch let error as BusError where error.code == .compacted {
-                throw APIError.expired("The provided continue parameter is too old to display a consistent list result. "
-                                       + "You can start a new list without the continue parameter.")
+                if continueToken != nil {
+                    throw APIError.expired("The provided continue parameter is too old to display a consistent list result. "
+                                           + "You can start a new list without the continue parameter.")
+                }
+                throw APIError.expired("too old resource version: \(revision)")
             } catch let error as BusError where error.code == .futureRevision {
                 throw APIError.timeout("Too large resource version: \(revision), current: unknown")
             } catch let error as BusError {

@@ -72,10 +72,8 @@ struct RequestScope: Sendable {
 
     /// The object's own namespace must agree with the request's, as Kubernetes insists.
     func checkNamespace(of meta: ObjectMeta) throws(APIError) {
-        guard let own = meta.namespace, !own.isEmpty else { return }
-        if !resource.namespaced {
-            throw APIError.badRequest("\(resource.kind) \"\(meta.name ?? "")\": a cluster-scoped object has no namespace (got \"\(own)\")")
-        }
+        // A cluster-scoped object's namespace is ignored (cleared), as Kubernetes does.
+        guard resource.namespaced, let own = meta.namespace, !own.isEmpty else { return }
         if own != namespace {
             throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
         }

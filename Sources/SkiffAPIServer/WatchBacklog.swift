@@ -19,7 +19,8 @@ struct WatchBacklog: Sendable {
         let filter = try ListFilter(labelSelector: nil, fieldSelector: request.fieldSelector, resource: scope.resource)
         let node = filter.nodeName
         let rv = request.resourceVersion ?? ""
-        defer { announce(scope.resource) }
+        // A watcher still waiting for its subscription to go live asks for a bookmark to see.
+        defer { if request.allowWatchBookmarks == true { announce(scope.resource) } }
         guard let after = Int64(rv.isEmpty ? "0" : rv), after >= 0 else {
             throw APIError.badRequest("invalid resourceVersion \"\(rv)\" for a watch")
         }
@@ -47,7 +48,7 @@ struct WatchBacklog: Sendable {
         for change in reply.events {
             guard let routed = WatchEvents.route(change) else { continue }
             last = max(last, routed.revision)
-            if let node, routed.nodeName != node { continue }
+            if let node, !node.isEmpty, routed.nodeName != node { continue }
             items.append(try routed.event.serializedBytes())
         }
         let more = reply.more == true

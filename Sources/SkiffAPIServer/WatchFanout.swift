@@ -84,18 +84,23 @@ final class WatchFanout: Sendable {
             let first = batch.events.first?.kv?.modRevision ?? 0
             // A jump past the next revision may be a lost batch (or a revision with no events):
             // the history says which, before anything later is published.
-            if first > publishedRevision + 1 { await catchUp() }
+            if first > publishedRevision + 1 {
+                // Unless the history filled the hole, this batch must wait: publishing it would
+                // move the position past events nobody has seen. The next batch or tick retries.
+                guard await catchUp() else { return }
+            }
             publish(batch.events)
         case .gap:
-            await catchUp()
+            _ = await catchUp()
         case .tick:
-            await catchUp()
+            _ = await catchUp()
             for resource in ResourceCatalog.all { announce(resource) }
         }
     }
 
-    /// Publishes whatever the store has after the published position.
-    private func catchUp() async {
+    /// Publishes whatever the store has after the published position; false when the store
+    /// could not be read (nothing after the position may be published then).
+    private func catchUp() async -> Bool {
         while true {
             let after = publishedRevision
             do {
@@ -103,7 +108,7 @@ final class WatchFanout: Sendable {
                                                                    rangeEnd: ObjectRegistry.prefixEnd(StorageKey.root),
                                                                    limit: 1000))
                 publish(reply.events)
-                guard reply.more == true else { return }
+                guard reply.more == true else { return true }
             } catch let error as BusError where error.code == .compacted {
                 // Events were compacted away before we saw them: watchers asking for them get
                 // 410 from the backlog and relist; we carry on from the store's current state.
@@ -113,22 +118,24 @@ final class WatchFanout: Sendable {
                                                                  countOnly: true)) {
                     position.withLock { $0 = max($0, now.revision ?? 0) }
                 }
-                return
+                return true
             } catch {
                 logger.warning("watch fanout cannot read the store's history", metadata: ["error": "\(error)"])
-                return
+                return false
             }
         }
     }
 
     private func publish(_ events: [StoreEvent]) {
+        // Events of one transaction share a revision: the position moves once all of them are out.
+        let start = publishedRevision
+        var reached = start
         for change in events {
             guard let routed = WatchEvents.route(change) else {
-                if let revision = change.kv?.modRevision { advance(to: revision) }
+                if let revision = change.kv?.modRevision { reached = max(reached, revision) }
                 continue
             }
-            // The apiserver writes one key per transaction, so a revision is one event.
-            guard routed.revision > publishedRevision else { continue }
+            guard routed.revision > start else { continue }
             do {
                 let bytes = try routed.event.serializedBytes()
                 for topic in routed.topics {
@@ -137,12 +144,9 @@ final class WatchFanout: Sendable {
             } catch {
                 logger.error("cannot publish a watch event", metadata: ["key": "\(routed.key.key)", "error": "\(error)"])
             }
-            advance(to: routed.revision)
+            reached = max(reached, routed.revision)
         }
-    }
-
-    private func advance(to revision: Int64) {
-        position.withLock { $0 = max($0, revision) }
+        position.withLock { $0 = max($0, reached) }
     }
 
     /// Publishes a BOOKMARK for `resource` at the published position.

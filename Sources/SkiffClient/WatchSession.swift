@@ -36,6 +36,11 @@ struct WatchSession<O: APIObject> {
     /// is reported as a delete, which it ignores for keys it does not hold.
     var known: Set<String>?
     var bookmarked: Int64 = 0
+    var live = false
+    var lastMessage = ContinuousClock.now
+    var lastBookmarkCatchUp = ContinuousClock.now - .seconds(10)
+    /// No message (not even a bookmark) for this long ends a live watch.
+    static var silenceLimit: Duration { .seconds(30) }
 
     private func wasMatching(_ key: String) -> Bool { known?.contains(key) ?? true }
 
@@ -74,7 +79,7 @@ struct WatchSession<O: APIObject> {
         if let node, !node.isEmpty {
             try subscriber.subscribe(prefix: WatchTopic.pods(onNode: node))
         } else {
-            try subscriber.subscribe(prefix: WatchTopic.prefix(info.groupResource, namespace: namespace))
+            try subscriber.subscribe(prefix: WatchTopic.prefix(info.groupResource, namespace: info.namespaced ? namespace : nil))
         }
         try subscriber.subscribe(prefix: WatchTopic.bookmarks(info.groupResource))
         try subscriber.connect(to: events)
@@ -105,15 +110,21 @@ struct WatchSession<O: APIObject> {
         }
 
         // Until a first message proves the subscription live, each tick asks again (the
-        // apiserver answers every backlog request with a bookmark on our topic).
-        var live = false
+        // apiserver answers a backlog request that allows bookmarks with one on our topic).
+        // Once live, the apiserver's periodic bookmarks keep arriving; a silence much longer
+        // than their interval means the apiserver is gone: the stream ends, and the caller
+        // (an informer) watches again.
+        live = false
         let handshakeDeadline = ContinuousClock.now + .seconds(15)
         try await catchUp()
         for await input in inputs {
             try Task.checkCancellation()
             switch input {
             case .tick:
-                guard !live else { continue }
+                guard !live else {
+                    if ContinuousClock.now - lastMessage > Self.silenceLimit { return }
+                    continue
+                }
                 if ContinuousClock.now > handshakeDeadline {
                     throw APIError.unavailable("no watch events from the apiserver at \(events)")
                 }
@@ -121,9 +132,9 @@ struct WatchSession<O: APIObject> {
             case .gap:
                 try await catchUp()
             case .event(let event):
+                lastMessage = ContinuousClock.now
                 if !live {
                     live = true
-                    ticker.cancel()
                     try await catchUp()
                 }
                 try await receive(event)
@@ -138,7 +149,7 @@ struct WatchSession<O: APIObject> {
             var call = try client.request("watch", O.self, namespace: namespace)
             call.resourceVersion = String(delivered)
             call.fieldSelector = fieldSelector
-            call.allowWatchBookmarks = true
+            call.allowWatchBookmarks = !live
             let reply = try await client.send(call)
             for bytes in reply.items {
                 try await receive(try WatchEvent(serializedBytes: bytes))
@@ -158,8 +169,12 @@ struct WatchSession<O: APIObject> {
     private mutating func receive(_ event: WatchEvent) async throws {
         let revision = Int64(event.resourceVersion ?? "") ?? 0
         if event.type == "BOOKMARK" {
-            // The server is ahead of what we have: the backlog says whether we missed anything.
-            if revision > delivered { try await catchUp() }
+            // The server is ahead of what we have: the backlog says whether we missed anything
+            // (at most once a second, however many bookmarks arrive).
+            if revision > delivered, ContinuousClock.now - lastBookmarkCatchUp > .seconds(1) {
+                lastBookmarkCatchUp = ContinuousClock.now
+                try await catchUp()
+            }
             return
         }
         guard revision > delivered else { return }

@@ -86,9 +86,9 @@ struct MoreAPISemanticsTests {
         try await withPlane { _, client in
             let node = try await client.create(Node(metadata: ObjectMeta(name: "node-1", labels: ["zone": "a"])))
             #expect(node.metadata?.namespace == nil)
-            await #expect { try await client.create(Node(metadata: ObjectMeta(name: "n2", namespace: "default"))) } throws: {
-                ($0 as? APIError)?.code == 400
-            }
+            // A namespace on a cluster-scoped object is ignored, as Kubernetes does.
+            let second = try await client.create(Node(metadata: ObjectMeta(name: "n2", namespace: "default")))
+            #expect(second.metadata?.namespace == nil)
             _ = try await client.create(Self.pod("on-1"))
             _ = try await client.create(Self.pod("nowhere"))
             try await client.bind(pod: "on-1", namespace: "default", node: "node-1")
@@ -148,6 +148,41 @@ struct MoreAPISemanticsTests {
             let changes = try await Self.collect(otherStream, count: 1)
             #expect(changes == ["ADDED shared"])
             await other.close()
+        }
+    }
+
+    @Test func aSchedulerWatchSeesUnscheduledPodsAndLosesThemWhenBound() async throws {
+        try await withPlane { _, client in
+            let start = try await client.list(Pod.self).resourceVersion
+            let stream = client.watch(Pod.self, fieldSelector: "spec.nodeName=", after: start)
+            _ = try await client.create(Self.pod("queued"))
+            try await client.bind(pod: "queued", namespace: "default", node: "node-1")
+            let changes = try await Self.collect(stream, count: 2)
+            #expect(changes == ["ADDED queued", "DELETED queued"])
+        }
+    }
+
+    @Test func systemNamespacesSurviveDeleteCollection() async throws {
+        try await withPlane { _, client in
+            _ = try await client.create(Namespace(metadata: ObjectMeta(name: "scratch")))
+            try await client.deleteCollection(Namespace.self)
+            let namespaces = try await client.list(Namespace.self).items
+            let terminating = namespaces.filter { $0.metadata?.deletionTimestamp != nil }.compactMap(\.metadata?.name)
+            #expect(terminating == ["scratch"])
+        }
+    }
+
+    @Test func aUIDInTheBodyIsAPrecondition() async throws {
+        try await withPlane { _, client in
+            let first = try await client.create(ConfigMap(metadata: ObjectMeta(name: "again", namespace: "default")))
+            _ = try await client.delete(ConfigMap.self, name: "again", namespace: "default")
+            _ = try await client.create(ConfigMap(metadata: ObjectMeta(name: "again", namespace: "default")))
+            var stale = first
+            stale.metadata?.resourceVersion = nil
+            stale.data = ["from": "the old object"]
+            await #expect { try await client.update(stale) } throws: {
+                ($0 as? APIError)?.code == 409 && ($0 as? APIError)?.message.contains("Precondition failed: UID") == true
+            }
         }
     }
 }
