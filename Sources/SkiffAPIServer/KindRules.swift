@@ -121,6 +121,9 @@ enum KindRules {
         if pod.metadata?.deletionTimestamp != nil {
             throw APIError.conflict(resource, name, "pod \(name) is being deleted, cannot be assigned to a host")
         }
+        if !(pod.spec?.schedulingGates ?? []).isEmpty {
+            throw APIError.conflict(resource, name, "pod \(name) has non-empty .spec.schedulingGates")
+        }
         if let current = pod.spec?.nodeName, !current.isEmpty {
             throw APIError.conflict(resource, name, "pod \(name) is already assigned to node \"\(current)\"")
         }

@@ -45,9 +45,20 @@ final class WatchFanout: Sendable {
         let subscriber = try Subscriber()
         try subscriber.subscribe(prefix: Self.storeTopic)
         try subscriber.connect(to: storeEvents)
-        let start = try await store.range(RangeRequest(key: StorageKey.root,
-                                                       rangeEnd: ObjectRegistry.prefixEnd(StorageKey.root), countOnly: true))
-        position.withLock { $0 = start.revision ?? 0 }
+        defer { Task { await subscriber.close() } }
+        // The store may still be starting: wait for it (a minute) rather than fail the apiserver.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            do {
+                let start = try await store.range(RangeRequest(key: StorageKey.root,
+                                                               rangeEnd: ObjectRegistry.prefixEnd(StorageKey.root), countOnly: true))
+                position.withLock { $0 = start.revision ?? 0 }
+                break
+            } catch {
+                if ContinuousClock.now > deadline { throw error }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
         let (inputs, feed) = AsyncStream<Input>.makeStream()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -74,7 +85,6 @@ final class WatchFanout: Sendable {
                 if Task.isCancelled { break }
                 await handle(input)
             }
-            await subscriber.close()
         }
     }
 
