@@ -93,7 +93,7 @@ let package = Package(
             "ProtoGen", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .target(name: "Busctl", dependencies: [
-            "SkiffBus", "SkiffWire", .product(name: "Yams", package: "Yams"),
+            "SkiffAPI", "SkiffBus", "SkiffWire", .product(name: "Yams", package: "Yams"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "busctl", dependencies: ["Busctl"], swiftSettings: strict),

@@ -9,6 +9,7 @@
 /// Concurrency: a Sendable value built by a pure initializer. Must never: crash or throw on
 /// any bytes (a payload that does not decode is a case, not an error), or show the bytes of an
 /// embedded object it could not decode and redact.
+import SkiffAPI
 import SkiffWire
 
 public struct DecodedPayload: Sendable {

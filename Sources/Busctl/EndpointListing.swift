@@ -8,6 +8,7 @@
 /// modify the directory (stale entries are shown, not deleted), or wait on a server longer than
 /// the ping timeout.
 import Foundation
+import SkiffAPI
 import SkiffBus
 import SkiffWire
 

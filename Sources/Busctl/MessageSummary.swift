@@ -8,6 +8,7 @@
 ///
 /// Concurrency: pure functions. Must never: print a secret value (it works from the redacted
 /// JSON of `DecodedPayload`, and API object summaries show only metadata), or fail.
+import SkiffAPI
 import SkiffWire
 
 public enum MessageSummary {

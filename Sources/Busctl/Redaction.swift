@@ -5,6 +5,7 @@
 ///
 /// Concurrency: pure functions. Must never: let a value of a Secret's `data` or `stringData`
 /// through, in any encoding (plain, base64, or inside protobuf bytes).
+import SkiffAPI
 import SkiffWire
 
 public enum Redaction {

@@ -5,6 +5,7 @@
 ///
 /// Concurrency: pure functions. Must never: print a Failure as if it were a result, or a
 /// secret value.
+import SkiffAPI
 import SkiffBus
 import SkiffWire
 import Yams

@@ -12,6 +12,7 @@
 /// Concurrency: a Sendable value; formatting is pure (the receive time is passed in). Must
 /// never: emit a line break inside a line, pass a peer's control characters to the terminal,
 /// or print a secret value (see `Redaction`).
+import SkiffAPI
 import SkiffBus
 import SkiffWire
 

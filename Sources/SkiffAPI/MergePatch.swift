@@ -15,9 +15,9 @@ public enum MergePatch {
     /// merged document is not a valid `Object`.
     public static func apply<Object: APIObject>(_ patch: Data, to object: Object) throws -> Object {
         let patchTree = try parsePatch(patch)
-        let target: JSONTree
+        let target: JSONValue
         do {
-            target = try JSONDecoder().decode(JSONTree.self, from: JSONEncoder().encode(object))
+            target = try JSONValue(encoding: object)
         } catch {
             throw MergePatchError(.invalidResult, "cannot encode the current object: \(error)")
         }
@@ -48,9 +48,11 @@ public enum MergePatch {
 
     // MARK: the algorithm, on JSON trees
 
-    static func merge(_ patch: JSONTree, into target: JSONTree) -> JSONTree {
+    /// `target` with `patch` applied: objects merge member by member, null removes a member,
+    /// anything else replaces.
+    public static func merge(_ patch: JSONValue, into target: JSONValue) -> JSONValue {
         guard case .object(let patchMembers) = patch else { return patch }
-        var members: [String: JSONTree] = if case .object(let targetMembers) = target { targetMembers } else { [:] }
+        var members: [String: JSONValue] = if case .object(let targetMembers) = target { targetMembers } else { [:] }
         for (name, value) in patchMembers {
             if value == .null {
                 members[name] = nil
@@ -61,9 +63,10 @@ public enum MergePatch {
         return .object(members)
     }
 
-    static func difference(from old: JSONTree, to new: JSONTree) -> JSONTree {
+    /// The merge patch that turns `old` into `new` (see `create(from:to:)`).
+    public static func difference(from old: JSONValue, to new: JSONValue) -> JSONValue {
         guard case .object(let oldMembers) = old, case .object(let newMembers) = new else { return new }
-        var patch: [String: JSONTree] = [:]
+        var patch: [String: JSONValue] = [:]
         for name in oldMembers.keys where newMembers[name] == nil {
             patch[name] = .null
         }
@@ -73,7 +76,7 @@ public enum MergePatch {
         return .object(patch)
     }
 
-    private static func parsePatch(_ data: Data) throws -> JSONTree {
+    private static func parsePatch(_ data: Data) throws -> JSONValue {
         let tree = try parse(data, what: "patch")
         guard case .object = tree else {
             throw MergePatchError(.malformedPatch, "a merge patch must be a JSON object")
@@ -81,19 +84,16 @@ public enum MergePatch {
         return tree
     }
 
-    private static func parse(_ data: Data, what: String) throws -> JSONTree {
+    private static func parse(_ data: Data, what: String) throws -> JSONValue {
         do {
-            return try JSONDecoder().decode(JSONTree.self, from: data)
+            return try JSONValue(parsing: data)
         } catch {
             throw MergePatchError(.malformedPatch, "the \(what) is not valid JSON")
         }
     }
 
-    private static func encode(_ tree: JSONTree) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // A tree parsed from JSON always encodes (it holds no NaN or infinity).
-        return (try? encoder.encode(tree)) ?? Data("null".utf8)
+    private static func encode(_ tree: JSONValue) -> Data {
+        Data(tree.compactText().utf8)
     }
 }
 
@@ -118,52 +118,4 @@ public struct MergePatchError: Error, Sendable, Equatable, CustomStringConvertib
     public var description: String { message }
 
     public var badRequest: APIError { .badRequest(message) }
-}
-
-/// A JSON document as a Swift value: what merge patch works on. Integers stay integers.
-enum JSONTree: Equatable, Codable {
-    case null
-    case bool(Bool)
-    case int(Int64)
-    case uint(UInt64)
-    case double(Double)
-    case string(String)
-    case array([JSONTree])
-    case object([String: JSONTree])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        // Bool before numbers and integers before Double, or `true` and `7` would change type.
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int64.self) {
-            self = .int(value)
-        } else if let value = try? container.decode(UInt64.self) {
-            self = .uint(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .double(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONTree].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONTree].self))
-        }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null: try container.encodeNil()
-        case .bool(let value): try container.encode(value)
-        case .int(let value): try container.encode(value)
-        case .uint(let value): try container.encode(value)
-        case .double(let value): try container.encode(value)
-        case .string(let value): try container.encode(value)
-        case .array(let value): try container.encode(value)
-        case .object(let value): try container.encode(value)
-        }
-    }
 }

@@ -126,6 +126,22 @@ extension Session {
     func report(_ error: any Error) {
         errors.write(line: errorLine(for: error))
     }
+
+    /// The objects of `resource` named `names`, in that order, from the session's namespace.
+    /// Each one that cannot be fetched is reported and left out; `failed` says whether any was.
+    func fetch(_ names: [String], of resource: ResourceInfo) async -> (objects: [any APIObject], failed: Bool) {
+        var objects: [any APIObject] = []
+        var failed = false
+        for name in names {
+            do {
+                objects.append(try await client.get(resource, name: name, namespace: namespace(for: resource)))
+            } catch {
+                report(error)
+                failed = true
+            }
+        }
+        return (objects, failed)
+    }
 }
 
 /// Whether `error` is the API's NotFound.

@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import Busctl
+import SkiffAPI
 import SkiffBus
 import SkiffWire
 

@@ -7,22 +7,7 @@ import SkiffWire
 import Testing
 
 @Suite struct ApplyTests {
-    static let deployment = """
-        apiVersion: apps/v1
-        kind: Deployment
-        metadata:
-          name: web
-          labels: {app: web}
-        spec:
-          replicas: 2
-          selector: {matchLabels: {app: web}}
-          template:
-            metadata: {labels: {app: web}}
-            spec:
-              containers:
-              - {name: app, image: nginx}
-
-        """
+    static let deployment = webDeploymentManifest
 
     @Test func createsThenLeavesUnchangedThenConfiguresKeepingStatus() async throws {
         let directory = try ScratchDirectory()

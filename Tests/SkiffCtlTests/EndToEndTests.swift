@@ -43,20 +43,7 @@ struct EndToEndTests {
         await plane.stop()
     }
 
-    static let manifest = """
-        apiVersion: apps/v1
-        kind: Deployment
-        metadata:
-          name: web
-          labels: {app: web}
-        spec:
-          replicas: 2
-          selector: {matchLabels: {app: web}}
-          template:
-            metadata: {labels: {app: web}}
-            spec:
-              containers:
-              - {name: app, image: nginx}
+    static let manifest = webDeploymentManifest + """
         ---
         apiVersion: v1
         kind: ConfigMap

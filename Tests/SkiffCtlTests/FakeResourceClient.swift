@@ -195,9 +195,9 @@ final class FakeResourceClient: ResourceClient {
         record("patch \(Self.describe(resource, namespace, name)) \(String(decoding: mergePatch, as: UTF8.self))")
         let key = Self.key(resource, namespace, name)
         guard let current = state.withLock({ $0.objects[key] }) else { throw APIError.notFound(resource.groupResource, name) }
-        let patch = try JSONDecoder().decode(JSONValue.self, from: Data(mergePatch))
+        let patch = try JSONValue(parsing: Data(mergePatch))
         let before = try JSONValue(encoding: current)
-        let after = before.applyingMergePatch(patch)
+        let after = MergePatch.merge(patch, into: before)
         if after == before { return current }
         var patched = try decode(resource.objectType, after)
         let watchers: [Watcher] = state.withLock { state in

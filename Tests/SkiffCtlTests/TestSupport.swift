@@ -50,6 +50,25 @@ struct TestSession {
     }
 }
 
+/// A user's manifest for a two-replica Deployment "web" (pods labelled app=web), ending in a
+/// newline so documents can follow it.
+let webDeploymentManifest = """
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: web
+      labels: {app: web}
+    spec:
+      replicas: 2
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata: {labels: {app: web}}
+        spec:
+          containers:
+          - {name: app, image: nginx}
+
+    """
+
 struct TimedOut: Error, CustomStringConvertible {
     var description: String
 }

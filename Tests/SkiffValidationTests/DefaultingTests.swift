@@ -16,7 +16,7 @@ import Yams
     // MARK: pods
 
     @Test func aPodGetsThePodDefaults() throws {
-        let pod = try Self.defaulted(Pod.self, DefaultingManifests.pod)
+        let pod = try Self.defaulted(Pod.self, DocumentationManifests.pod)
         let spec = try #require(pod.spec)
         #expect(spec.restartPolicy == "Always")
         #expect(spec.dnsPolicy == "ClusterFirst")
@@ -28,7 +28,7 @@ import Yams
     }
 
     @Test func everyContainerGetsTheContainerDefaults() throws {
-        let spec = try #require(try Self.defaulted(Pod.self, DefaultingManifests.pod).spec)
+        let spec = try #require(try Self.defaulted(Pod.self, DocumentationManifests.pod).spec)
         let initContainer = try #require(spec.initContainers.first)
         #expect(initContainer.imagePullPolicy == "Always")   // busybox: no tag means latest
         #expect(initContainer.terminationMessagePath == "/dev/termination-log")
@@ -51,7 +51,7 @@ import Yams
     }
 
     @Test func probesAndHooksGetTheirDefaults() throws {
-        let web = try #require(try Self.defaulted(Pod.self, DefaultingManifests.pod).spec?.containers.first)
+        let web = try #require(try Self.defaulted(Pod.self, DocumentationManifests.pod).spec?.containers.first)
         let liveness = try #require(web.livenessProbe)
         #expect(liveness.initialDelaySeconds == 3)
         #expect(liveness.timeoutSeconds == 1)
@@ -76,7 +76,7 @@ import Yams
     }
 
     @Test func volumesGetTheirDefaults() throws {
-        let volumes = try #require(try Self.defaulted(Pod.self, DefaultingManifests.pod).spec?.volumes)
+        let volumes = try #require(try Self.defaulted(Pod.self, DocumentationManifests.pod).spec?.volumes)
         #expect(volumes.map(\.name) == ["config", "secret", "host", "podinfo", "all-in-one", "scratch"])
         #expect(volumes[0].configMap?.defaultMode == 0o644)
         #expect(volumes[1].secret?.defaultMode == 256)
@@ -117,7 +117,7 @@ import Yams
     }
 
     @Test func aPodTemplateGetsTheSpecDefaultsButNotThePodOnlyOnes() throws {
-        let template = try Self.defaulted(PodTemplate.self, DefaultingManifests.podTemplate)
+        let template = try Self.defaulted(PodTemplate.self, DocumentationManifests.podTemplate)
         let spec = try #require(template.template?.spec)
         #expect(spec.restartPolicy == "Always")
         #expect(spec.dnsPolicy == "ClusterFirst")
@@ -133,7 +133,7 @@ import Yams
     // MARK: workloads
 
     @Test func aDeploymentGetsItsDefaults() throws {
-        let deployment = try Self.defaulted(Deployment.self, DefaultingManifests.deployment)
+        let deployment = try Self.defaulted(Deployment.self, DocumentationManifests.deployment)
         let spec = try #require(deployment.spec)
         #expect(spec.replicas == 3)
         #expect(spec.strategy?.type == "RollingUpdate")
@@ -157,14 +157,14 @@ import Yams
     }
 
     @Test func aReplicaSetDefaultsToOneReplica() throws {
-        let replicaSet = try Self.defaulted(ReplicaSet.self, DefaultingManifests.replicaSet)
+        let replicaSet = try Self.defaulted(ReplicaSet.self, DocumentationManifests.replicaSet)
         #expect(replicaSet.spec?.replicas == 1)
         #expect(replicaSet.spec?.template?.spec?.containers.first?.imagePullPolicy == "IfNotPresent")
         #expect(replicaSet.metadata?.labels == ["app": "guestbook", "tier": "frontend"])
     }
 
     @Test func aReplicationControllerTakesItsSelectorAndLabelsFromItsTemplate() throws {
-        let controller = try Self.defaulted(ReplicationController.self, DefaultingManifests.replicationController)
+        let controller = try Self.defaulted(ReplicationController.self, DocumentationManifests.replicationController)
         #expect(controller.spec?.replicas == 3)
         #expect(controller.spec?.selector == ["app": "nginx"])
         #expect(controller.metadata?.labels == ["app": "nginx"])
@@ -184,7 +184,7 @@ import Yams
     }
 
     @Test func aDaemonSetGetsItsDefaults() throws {
-        let daemonSet = try Self.defaulted(DaemonSet.self, DefaultingManifests.daemonSet)
+        let daemonSet = try Self.defaulted(DaemonSet.self, DocumentationManifests.daemonSet)
         let spec = try #require(daemonSet.spec)
         #expect(spec.updateStrategy?.type == "RollingUpdate")
         #expect(spec.updateStrategy?.rollingUpdate?.maxUnavailable == .int(1))
@@ -198,7 +198,7 @@ import Yams
     }
 
     @Test func aStatefulSetGetsItsDefaults() throws {
-        let statefulSet = try Self.defaulted(StatefulSet.self, DefaultingManifests.statefulSet)
+        let statefulSet = try Self.defaulted(StatefulSet.self, DocumentationManifests.statefulSet)
         let spec = try #require(statefulSet.spec)
         #expect(spec.replicas == 3)
         #expect(spec.podManagementPolicy == "OrderedReady")
@@ -216,7 +216,7 @@ import Yams
     }
 
     @Test func aJobGetsItsDefaults() throws {
-        let job = try Self.defaulted(Job.self, DefaultingManifests.job)
+        let job = try Self.defaulted(Job.self, DocumentationManifests.job)
         let spec = try #require(job.spec)
         #expect(spec.completions == 1)
         #expect(spec.parallelism == 1)
@@ -257,7 +257,7 @@ import Yams
     }
 
     @Test func aCronJobGetsItsDefaultsAndItsPodTemplateTheirs() throws {
-        let cronJob = try Self.defaulted(CronJob.self, DefaultingManifests.cronJob)
+        let cronJob = try Self.defaulted(CronJob.self, DocumentationManifests.cronJob)
         let spec = try #require(cronJob.spec)
         #expect(spec.concurrencyPolicy == "Allow")
         #expect(spec.suspend == false)
@@ -273,7 +273,7 @@ import Yams
     }
 
     @Test func aHorizontalPodAutoscalerGetsItsDefaults() throws {
-        let autoscaler = try Self.defaulted(HorizontalPodAutoscaler.self, DefaultingManifests.horizontalPodAutoscaler)
+        let autoscaler = try Self.defaulted(HorizontalPodAutoscaler.self, DocumentationManifests.horizontalPodAutoscaler)
         let spec = try #require(autoscaler.spec)
         #expect(spec.minReplicas == 1)
         #expect(spec.maxReplicas == 10)
@@ -303,7 +303,7 @@ import Yams
     // MARK: the rest of the core kinds
 
     @Test func aServiceGetsItsDefaults() throws {
-        let service = try Self.defaulted(Service.self, DefaultingManifests.service)
+        let service = try Self.defaulted(Service.self, DocumentationManifests.service)
         let spec = try #require(service.spec)
         #expect(spec.type == "ClusterIP")
         #expect(spec.sessionAffinity == "None")
@@ -319,7 +319,7 @@ import Yams
     }
 
     @Test func aLoadBalancerGetsTheExternalDefaults() throws {
-        let service = try Self.defaulted(Service.self, DefaultingManifests.loadBalancer)
+        let service = try Self.defaulted(Service.self, DocumentationManifests.loadBalancer)
         let spec = try #require(service.spec)
         #expect(spec.type == "LoadBalancer")
         #expect(spec.externalTrafficPolicy == "Cluster")
@@ -338,34 +338,34 @@ import Yams
     }
 
     @Test func volumesAndClaimsGetTheirDefaults() throws {
-        let volume = try Self.defaulted(PersistentVolume.self, DefaultingManifests.persistentVolume)
+        let volume = try Self.defaulted(PersistentVolume.self, DocumentationManifests.persistentVolume)
         #expect(volume.spec?.persistentVolumeReclaimPolicy == "Retain")
         #expect(volume.spec?.volumeMode == "Filesystem")
         #expect(volume.status?.phase == "Pending")
-        let claim = try Self.defaulted(PersistentVolumeClaim.self, DefaultingManifests.persistentVolumeClaim)
+        let claim = try Self.defaulted(PersistentVolumeClaim.self, DocumentationManifests.persistentVolumeClaim)
         #expect(claim.spec?.volumeMode == "Filesystem")
         #expect(claim.spec?.storageClassName == "slow")
         #expect(claim.status?.phase == "Pending")
-        let storageClass = try Self.defaulted(StorageClass.self, DefaultingManifests.storageClass)
+        let storageClass = try Self.defaulted(StorageClass.self, DocumentationManifests.storageClass)
         #expect(storageClass.reclaimPolicy == "Delete")
         #expect(storageClass.volumeBindingMode == "Immediate")
     }
 
     @Test func aSecretIsOpaqueByDefault() throws {
-        #expect(try Self.defaulted(Secret.self, DefaultingManifests.secret).type == "Opaque")
+        #expect(try Self.defaulted(Secret.self, DocumentationManifests.secret).type == "Opaque")
         var typed = Secret(type: "kubernetes.io/tls")
         Defaulting.apply(to: &typed)
         #expect(typed.type == "kubernetes.io/tls")
     }
 
     @Test func aNamespaceIsActiveAndLabelledWithItsName() throws {
-        let namespace = try Self.defaulted(Namespace.self, DefaultingManifests.namespace)
+        let namespace = try Self.defaulted(Namespace.self, DocumentationManifests.namespace)
         #expect(namespace.status?.phase == "Active")
         #expect(namespace.metadata?.labels == ["name": "development", "kubernetes.io/metadata.name": "development"])
     }
 
     @Test func roleBindingsNameTheirAPIGroups() throws {
-        let binding = try Self.defaulted(RoleBinding.self, DefaultingManifests.roleBinding)
+        let binding = try Self.defaulted(RoleBinding.self, DocumentationManifests.roleBinding)
         #expect(binding.roleRef?.apiGroup == "rbac.authorization.k8s.io")
         #expect(binding.subjects.map(\.apiGroup) == ["rbac.authorization.k8s.io", ""])
     }
@@ -394,18 +394,18 @@ import Yams
     // MARK: idempotence and respect for the user's values
 
     static let manifests: [(String, any APIObject.Type)] = [
-        (DefaultingManifests.pod, Pod.self), (DefaultingManifests.deployment, Deployment.self),
-        (DefaultingManifests.replicaSet, ReplicaSet.self),
-        (DefaultingManifests.replicationController, ReplicationController.self),
-        (DefaultingManifests.daemonSet, DaemonSet.self), (DefaultingManifests.statefulSet, StatefulSet.self),
-        (DefaultingManifests.job, Job.self), (DefaultingManifests.cronJob, CronJob.self),
-        (DefaultingManifests.horizontalPodAutoscaler, HorizontalPodAutoscaler.self),
-        (DefaultingManifests.service, Service.self), (DefaultingManifests.loadBalancer, Service.self),
-        (DefaultingManifests.persistentVolume, PersistentVolume.self),
-        (DefaultingManifests.persistentVolumeClaim, PersistentVolumeClaim.self),
-        (DefaultingManifests.secret, Secret.self), (DefaultingManifests.namespace, Namespace.self),
-        (DefaultingManifests.storageClass, StorageClass.self), (DefaultingManifests.roleBinding, RoleBinding.self),
-        (DefaultingManifests.podTemplate, PodTemplate.self),
+        (DocumentationManifests.pod, Pod.self), (DocumentationManifests.deployment, Deployment.self),
+        (DocumentationManifests.replicaSet, ReplicaSet.self),
+        (DocumentationManifests.replicationController, ReplicationController.self),
+        (DocumentationManifests.daemonSet, DaemonSet.self), (DocumentationManifests.statefulSet, StatefulSet.self),
+        (DocumentationManifests.job, Job.self), (DocumentationManifests.cronJob, CronJob.self),
+        (DocumentationManifests.horizontalPodAutoscaler, HorizontalPodAutoscaler.self),
+        (DocumentationManifests.service, Service.self), (DocumentationManifests.loadBalancer, Service.self),
+        (DocumentationManifests.persistentVolume, PersistentVolume.self),
+        (DocumentationManifests.persistentVolumeClaim, PersistentVolumeClaim.self),
+        (DocumentationManifests.secret, Secret.self), (DocumentationManifests.namespace, Namespace.self),
+        (DocumentationManifests.storageClass, StorageClass.self), (DocumentationManifests.roleBinding, RoleBinding.self),
+        (DocumentationManifests.podTemplate, PodTemplate.self),
     ]
 
     /// Defaults `object` once and twice; returns whether both agree and whether anything changed.
@@ -433,7 +433,7 @@ import Yams
     }
 
     @Test func anObjectOfAnyKindCanBeDefaulted() throws {
-        let object: any APIObject = try YAMLDecoder().decode(Deployment.self, from: DefaultingManifests.deployment)
+        let object: any APIObject = try YAMLDecoder().decode(Deployment.self, from: DocumentationManifests.deployment)
         let defaulted = try #require(Defaulting.defaulted(object) as? Deployment)
         #expect(defaulted.spec?.revisionHistoryLimit == 10)
     }

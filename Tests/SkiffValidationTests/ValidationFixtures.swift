@@ -233,7 +233,7 @@ enum Fixtures {
     static var byKind: [String: any APIObject] {
         let all: [any APIObject] = [
             pod, podTemplate, replicationController, service, endpoints, configMap, secret, serviceAccount, event,
-            persistentVolumeClaim, node, namespace, persistentVolume, ValidationManifests.deployment, replicaSet,
+            persistentVolumeClaim, node, namespace, persistentVolume, deployment, replicaSet,
             daemonSet, statefulSet, controllerRevision, job, cronJob, horizontalPodAutoscaler, lease, role,
             clusterRole, roleBinding, clusterRoleBinding, storageClass,
         ]

@@ -57,7 +57,7 @@ import Testing
 
     @Test(arguments: deployments)
     func creatingDeployments(_ change: Change<Deployment>) {
-        expectCreate(change.applied(to: ValidationManifests.deployment), change.expected)
+        expectCreate(change.applied(to: Fixtures.deployment), change.expected)
     }
 
     static let deploymentUpdates: [Change<Deployment>] = [
@@ -71,7 +71,7 @@ import Testing
 
     @Test(arguments: deploymentUpdates)
     func updatingDeployments(_ change: Change<Deployment>) {
-        let old = ValidationManifests.deployment
+        let old = Fixtures.deployment
         expectUpdate(change.applied(to: old), from: old, change.expected)
     }
 

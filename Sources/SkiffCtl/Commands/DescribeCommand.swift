@@ -34,15 +34,9 @@ public struct DescribeCommand: SessionCommand {
                 objects = try await session.client.list(request.resource, namespace: namespace,
                                                         labelSelector: selector, fieldSelector: nil).items
             } else {
-                for name in request.names {
-                    do {
-                        objects.append(try await session.client.get(request.resource, name: name,
-                                                                    namespace: session.namespace(for: request.resource)))
-                    } catch {
-                        session.report(error)
-                        failed = true
-                    }
-                }
+                let named = await session.fetch(request.names, of: request.resource)
+                objects = named.objects
+                if named.failed { failed = true }
             }
             for object in objects {
                 if !first { session.output.write(lines: ["", ""]) }

@@ -76,17 +76,9 @@ public struct GetCommand: SessionCommand {
                 fetched.append(Fetched(resource: request.resource, objects: listing.items,
                                        resourceVersion: listing.resourceVersion))
             } else {
-                var objects: [any APIObject] = []
-                for name in request.names {
-                    do {
-                        objects.append(try await session.client.get(request.resource, name: name,
-                                                                    namespace: session.namespace(for: request.resource)))
-                    } catch {
-                        session.report(error)
-                        failed = true
-                    }
-                }
-                fetched.append(Fetched(resource: request.resource, objects: objects, resourceVersion: ""))
+                let named = await session.fetch(request.names, of: request.resource)
+                if named.failed { failed = true }
+                fetched.append(Fetched(resource: request.resource, objects: named.objects, resourceVersion: ""))
             }
         }
 

@@ -39,6 +39,37 @@ struct ManifestTarget {
     }
 }
 
+/// The options every manifest command takes: the files to send and `-o name`.
+public struct ManifestOptions: ParsableArguments, Sendable {
+    @Option(name: [.short, .customLong("filename")], help: "A manifest file, a directory of them, or - for stdin.")
+    public var files: [String] = []
+    @Option(name: [.short, .customLong("output")], help: "name: print only kind/name.")
+    public var output: String?
+
+    public init() {}
+
+    /// Loads every object of the files (sending nothing when one is bad), then sends each in
+    /// turn with `send`, which returns the object's name and the outcome ("created"). Prints
+    /// each result line, or the error `send` threw and goes on; ends with `ExitCode.failure`
+    /// when any failed.
+    func sendEach(in session: Session, requireNames: Bool,
+                  _ send: (ManifestTarget) async throws -> (name: String, outcome: String)) async throws {
+        let nameOnly = try isNameOutput(output)
+        let targets = try ManifestTarget.load(files, in: session, requireNames: requireNames)
+        var failed = false
+        for target in targets {
+            do {
+                let sent = try await send(target)
+                session.output.write(line: resultLine(target.resource, sent.name, sent.outcome, nameOnly: nameOnly))
+            } catch {
+                session.report(error)
+                failed = true
+            }
+        }
+        if failed { throw ExitCode.failure }
+    }
+}
+
 /// What `-o name` or the default result line prints for an object.
 func resultLine(_ resource: ResourceInfo, _ name: String, _ outcome: String, nameOnly: Bool) -> String {
     nameOnly ? resource.slashName(name) : "\(resource.slashName(name)) \(outcome)"
@@ -63,27 +94,14 @@ public struct ApplyCommand: SessionCommand {
             """)
 
     @OptionGroup public var global: GlobalOptions
-    @Option(name: [.short, .customLong("filename")], help: "A manifest file, a directory of them, or - for stdin.")
-    public var files: [String] = []
-    @Option(name: [.short, .customLong("output")], help: "name: print only kind/name.")
-    public var output: String?
+    @OptionGroup public var manifests: ManifestOptions
 
     public init() {}
 
     public func perform(in session: Session) async throws {
-        let nameOnly = try isNameOutput(output)
-        let targets = try ManifestTarget.load(files, in: session, requireNames: true)
-        var failed = false
-        for target in targets {
-            do {
-                let outcome = try await apply(target, session: session)
-                session.output.write(line: resultLine(target.resource, target.name, outcome, nameOnly: nameOnly))
-            } catch {
-                session.report(error)
-                failed = true
-            }
+        try await manifests.sendEach(in: session, requireNames: true) { target in
+            (target.name, try await apply(target, session: session))
         }
-        if failed { throw ExitCode.failure }
     }
 
     /// "created", "configured" or "unchanged".
@@ -128,28 +146,20 @@ public struct CreateCommand: SessionCommand {
         commandName: "create", abstract: "Create objects from manifests; an object that exists is an error.")
 
     @OptionGroup public var global: GlobalOptions
-    @Option(name: [.short, .customLong("filename")], help: "A manifest file, a directory of them, or - for stdin.")
-    public var files: [String] = []
-    @Option(name: [.short, .customLong("output")], help: "name: print only kind/name.")
-    public var output: String?
+    @OptionGroup public var manifests: ManifestOptions
 
     public init() {}
 
     public func perform(in session: Session) async throws {
-        let nameOnly = try isNameOutput(output)
-        let targets = try ManifestTarget.load(files, in: session, requireNames: false)
-        var failed = false
-        for target in targets {
+        // Unnamed objects are allowed: the server may generate the name (metadata.generateName).
+        try await manifests.sendEach(in: session, requireNames: false) { target in
             do {
                 let created = try await session.client.create(target.resource, target.object, namespace: target.namespace)
-                session.output.write(line: resultLine(target.resource, created.metadata?.name ?? target.name, "created",
-                                                      nameOnly: nameOnly))
+                return (created.metadata?.name ?? target.name, "created")
             } catch {
-                session.report(ContextError(error, "error when creating \"\(target.manifest.source)\""))
-                failed = true
+                throw ContextError(error, "error when creating \"\(target.manifest.source)\"")
             }
         }
-        if failed { throw ExitCode.failure }
     }
 }
 
@@ -159,27 +169,19 @@ public struct ReplaceCommand: SessionCommand {
         abstract: "Replace objects with manifests, guarded by the manifest's resourceVersion when it has one.")
 
     @OptionGroup public var global: GlobalOptions
-    @Option(name: [.short, .customLong("filename")], help: "A manifest file, a directory of them, or - for stdin.")
-    public var files: [String] = []
-    @Option(name: [.short, .customLong("output")], help: "name: print only kind/name.")
-    public var output: String?
+    @OptionGroup public var manifests: ManifestOptions
 
     public init() {}
 
     public func perform(in session: Session) async throws {
-        let nameOnly = try isNameOutput(output)
-        let targets = try ManifestTarget.load(files, in: session, requireNames: true)
-        var failed = false
-        for target in targets {
+        try await manifests.sendEach(in: session, requireNames: true) { target in
             do {
                 _ = try await session.client.update(target.resource, target.object)
-                session.output.write(line: resultLine(target.resource, target.name, "replaced", nameOnly: nameOnly))
+                return (target.name, "replaced")
             } catch {
-                session.report(ContextError(error, "error when replacing \"\(target.manifest.source)\""))
-                failed = true
+                throw ContextError(error, "error when replacing \"\(target.manifest.source)\"")
             }
         }
-        if failed { throw ExitCode.failure }
     }
 }
 

@@ -18,7 +18,7 @@ public enum ApplyPlan: Sendable {
         guard let live else { return .create }
         let patch = try mergePatch(for: manifest)
         let current = try JSONValue(encoding: live)
-        return current.applyingMergePatch(patch) == current ? .unchanged : .patch(patch)
+        return MergePatch.merge(patch, into: current) == current ? .unchanged : .patch(patch)
     }
 
     /// The manifest as a merge patch: its fields without status and type meta.

@@ -190,8 +190,9 @@ public enum ManifestLoader {
         case .string(let text): "\"\(text)\""
         case .null: "null"
         case .bool(let flag): flag ? "true" : "false"
-        case .integer(let number): String(number)
-        case .number(let number): String(number)
+        case .int(let number): String(number)
+        case .uint(let number): String(number)
+        case .double(let number): String(number)
         case .object: "a map"
         case .array: "a list"
         }

@@ -48,8 +48,9 @@ public enum ObjectDocuments {
         switch value {
         case .null: text += "null"
         case .bool(let flag): text += flag ? "true" : "false"
-        case .integer(let number): text += String(number)
-        case .number(let number):
+        case .int(let number): text += String(number)
+        case .uint(let number): text += String(number)
+        case .double(let number):
             text += number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
         case .string(let string): text += quoted(string)
         case .array(let items):

@@ -14,18 +14,7 @@ enum LabelSelectorValidation {
         for (index, requirement) in selector.matchExpressions.enumerated() {
             let requirementPath = path.child("matchExpressions").index(index)
             let valuesPath = requirementPath.child("values")
-            switch requirement.operator ?? "" {
-            case "In", "NotIn":
-                if requirement.values.isEmpty {
-                    errors.append(.required(valuesPath, "must be specified when `operator` is 'In' or 'NotIn'"))
-                }
-            case "Exists", "DoesNotExist":
-                if !requirement.values.isEmpty {
-                    errors.append(.forbidden(valuesPath, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
-                }
-            case let other:
-                errors.append(.invalid(requirementPath.child("operator"), other, "not a valid selector operator"))
-            }
+            errors += operatorAndValues(requirement.operator, requirement.values, requirementPath)
             let key = requirement.key ?? ""
             errors += FieldChecks.format(NameFormats.qualifiedName(key), key, requirementPath.child("key"))
             for (valueIndex, value) in requirement.values.enumerated() {
@@ -33,6 +22,25 @@ enum LabelSelectorValidation {
             }
         }
         return errors
+    }
+
+    /// One requirement's operator and the number of its values, at the requirement's `path`.
+    /// `comparisons` admits node selectors' Gt and Lt (one value each).
+    static func operatorAndValues(_ op: String?, _ values: [String], _ path: FieldPath,
+                                  comparisons: Bool = false) -> [FieldError] {
+        let valuesPath = path.child("values")
+        switch (op ?? "", comparisons) {
+        case ("In", _), ("NotIn", _):
+            return values.isEmpty ? [.required(valuesPath, "must be specified when `operator` is 'In' or 'NotIn'")] : []
+        case ("Exists", _), ("DoesNotExist", _):
+            return values.isEmpty ? []
+                : [.forbidden(valuesPath, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'")]
+        case ("Gt", true), ("Lt", true):
+            return values.count == 1 ? []
+                : [.required(valuesPath, "must be specified single value when `operator` is 'Lt' or 'Gt'")]
+        case (let other, _):
+            return [.invalid(path.child("operator"), other, "not a valid selector operator")]
+        }
     }
 
     /// A selector with neither matchLabels nor matchExpressions (or none at all).

@@ -284,22 +284,8 @@ enum PodSpecValidation {
         for (index, requirement) in term.matchExpressions.enumerated() {
             let requirementPath = path.child("matchExpressions").index(index)
             let valuesPath = requirementPath.child("values")
-            switch requirement.operator ?? "" {
-            case "In", "NotIn":
-                if requirement.values.isEmpty {
-                    errors.append(.required(valuesPath, "must be specified when `operator` is 'In' or 'NotIn'"))
-                }
-            case "Exists", "DoesNotExist":
-                if !requirement.values.isEmpty {
-                    errors.append(.forbidden(valuesPath, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
-                }
-            case "Gt", "Lt":
-                if requirement.values.count != 1 {
-                    errors.append(.required(valuesPath, "must be specified single value when `operator` is 'Lt' or 'Gt'"))
-                }
-            case let other:
-                errors.append(.invalid(requirementPath.child("operator"), other, "not a valid selector operator"))
-            }
+            errors += LabelSelectorValidation.operatorAndValues(requirement.operator, requirement.values, requirementPath,
+                                                                comparisons: true)
             let key = requirement.key ?? ""
             errors += FieldChecks.format(NameFormats.qualifiedName(key), key, requirementPath.child("key"))
             if checkValues {

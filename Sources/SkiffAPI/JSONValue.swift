@@ -1,31 +1,27 @@
-/// JSONValue: a JSON document as a plain Swift value, so that busctl can reshape a message's
-/// Kubernetes JSON (redact secret values, show embedded objects decoded) before printing it as
-/// JSON or YAML. Objects print with sorted keys, which for API objects is also Kubernetes'
-/// order (apiVersion, kind, metadata, spec, status).
+/// JSONValue: a JSON document as a plain Swift value, for the places that work on documents
+/// rather than typed objects: merge patches (MergePatch, `skiffctl apply`), reshaping a
+/// message's Kubernetes JSON before printing it (busctl), `-o json|yaml` of mixed lists. Text
+/// comes out with sorted keys, which for API objects is also Kubernetes' order (apiVersion,
+/// kind, metadata, spec, status).
 ///
-/// Concurrency: an immutable Sendable value. Must never: lose integer precision (64-bit
-/// integers stay integers, never pass through Double).
+/// Concurrency: an immutable Sendable value. Must never: let an integer pass through Double
+/// (resourceVersions, generations and quantities are 64-bit integers), or let `true` become 1.
 import Foundation
 
 public enum JSONValue: Sendable, Equatable, Codable {
     case null
     case bool(Bool)
     case int(Int64)
+    /// Parsing gives this only for integers above Int64.max.
     case uint(UInt64)
     case double(Double)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// The JSON form of any Encodable (for a generated message: its Kubernetes JSON).
-    public init(encoding value: some Encodable) throws {
-        let data = try JSONEncoder().encode(value)
-        self = try JSONDecoder().decode(JSONValue.self, from: data)
-    }
-
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        // Order matters: Bool before numbers, integers before Double.
+        // Bool before numbers and integers before Double, or `true` and `7` would change type.
         if container.decodeNil() {
             self = .null
         } else if let value = try? container.decode(Bool.self) {
@@ -59,16 +55,35 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
+    /// An object's member; setting one on anything but an object does nothing.
     public subscript(key: String) -> JSONValue? {
         get {
-            guard case .object(let fields) = self else { return nil }
-            return fields[key]
+            guard case .object(let members) = self else { return nil }
+            return members[key]
         }
         set {
-            guard case .object(var fields) = self else { return }
-            fields[key] = newValue
-            self = .object(fields)
+            guard case .object(var members) = self else { return }
+            members[key] = newValue
+            self = .object(members)
         }
+    }
+
+    // MARK: parsing and serializing
+
+    /// The JSON form of any Encodable (for a generated message: its Kubernetes JSON).
+    public init(encoding value: some Encodable) throws {
+        self = try JSONValue(parsing: JSONEncoder().encode(value))
+    }
+
+    /// Parses JSON text; throws the decoder's error when `data` is not JSON.
+    public init(parsing data: Data) throws {
+        self = try JSONDecoder().decode(JSONValue.self, from: data)
+    }
+
+    /// Compact JSON bytes, keys sorted, slashes unescaped (a request body, a patch). Throws
+    /// only for a NaN or infinite double, which parsing never produces.
+    public func jsonBytes() throws -> [UInt8] {
+        [UInt8](try serialized(pretty: false))
     }
 
     /// One line of JSON, keys sorted, slashes unescaped.
@@ -82,11 +97,15 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 
     private func text(pretty: Bool) -> String {
+        // A value parsed from JSON always encodes; one built holding NaN prints as null.
+        guard let data = try? serialized(pretty: pretty) else { return "null" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private func serialized(pretty: Bool) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
                                           : [.sortedKeys, .withoutEscapingSlashes]
-        // Every case encodes (Double's NaN and infinities cannot come out of JSON parsing).
-        guard let data = try? encoder.encode(self) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
+        return try encoder.encode(self)
     }
 }

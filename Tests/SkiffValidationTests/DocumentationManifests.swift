@@ -1,6 +1,7 @@
-/// Manifests for the defaulting tests, from the Kubernetes documentation's examples (some
-/// extended to reach more defaults). Kept in Swift so the test target needs no resources.
-enum DefaultingManifests {
+/// Manifests from the Kubernetes documentation's examples, as users write them (no defaults;
+/// some extended to reach more defaults and checks), for both the defaulting and the
+/// validation tests. Kept in Swift so the test target needs no resources.
+enum DocumentationManifests {
     /// docs: "Configure Liveness, Readiness and Startup Probes", "Expose Pod Information to
     /// Containers Through Environment Variables", "Init Containers" and "Volumes", in one pod.
     static let pod = """
@@ -103,7 +104,7 @@ enum DefaultingManifests {
                       storage: 1Gi
         """
 
-    /// docs: "Deployments".
+    /// docs: "Deployments", with probes, resources and volumes as in the concepts pages.
     static let deployment = """
         apiVersion: apps/v1
         kind: Deployment
@@ -116,16 +117,49 @@ enum DefaultingManifests {
           selector:
             matchLabels:
               app: nginx
+            matchExpressions:
+            - key: tier
+              operator: In
+              values: [frontend, edge]
           template:
             metadata:
               labels:
                 app: nginx
+                tier: frontend
             spec:
               containers:
               - name: nginx
                 image: nginx:1.14.2
                 ports:
-                - containerPort: 80
+                - name: http
+                  containerPort: 80
+                env:
+                - name: MY_POD_NAME
+                  valueFrom:
+                    fieldRef:
+                      fieldPath: metadata.name
+                resources:
+                  requests:
+                    cpu: 250m
+                    memory: 64Mi
+                  limits:
+                    cpu: 500m
+                    memory: 128Mi
+                livenessProbe:
+                  httpGet:
+                    path: /healthz
+                    port: http
+                  initialDelaySeconds: 3
+                readinessProbe:
+                  tcpSocket:
+                    port: 80
+                volumeMounts:
+                - name: cache-volume
+                  mountPath: /cache
+              volumes:
+              - name: cache-volume
+                emptyDir:
+                  sizeLimit: 500Mi
         """
 
     /// docs: "ReplicaSet".
