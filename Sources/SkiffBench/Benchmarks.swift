@@ -5,6 +5,7 @@
 /// 3. Pod encode+decode: the generated Swift layer vs protobuf-c alone.
 ///
 /// Runs in one process over ipc:// sockets in a temporary directory it removes afterwards.
+/// (The control plane's benchmarks are in ControlPlaneBenchmarks.swift.)
 import CBusBaseline
 import Foundation
 import SkiffBus
@@ -19,39 +20,36 @@ public struct BenchmarkOptions: Sendable {
     public init() {}
 }
 
+/// The foundation's rows, and the raw C req/rep figures the control plane's GET is compared with.
+public struct FoundationReport: Sendable {
+    public var rows: [ComparisonRow]
+    public var rawRoundTrip: LatencySummary
+}
+
 public enum FoundationBenchmarks {
-    public static func run(_ options: BenchmarkOptions, log: (String) -> Void) async throws -> [ComparisonRow] {
+    public static func run(_ options: BenchmarkOptions, log: (String) -> Void) async throws -> FoundationReport {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("skiff-bench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var rows: [ComparisonRow] = []
         log("req/rep round trips (\(options.roundTrips) each)...")
-        rows.append(try await requestReply(options, directory: directory))
+        let (row, raw) = try await requestReply(options, directory: directory)
+        rows.append(row)
         log("pub/sub bursts (\(options.burst) messages each)...")
         rows.append(try await publishSubscribe(options, directory: directory))
         log("Pod encode+decode (\(options.codecIterations) each)...")
         rows.append(try codec(options))
-        return rows
+        return FoundationReport(rows: rows, rawRoundTrip: raw)
     }
 
     // MARK: 1. req/rep
 
-    static func requestReply(_ options: BenchmarkOptions, directory: String) async throws -> ComparisonRow {
+    static func requestReply(_ options: BenchmarkOptions, directory: String) async throws
+        -> (ComparisonRow, raw: LatencySummary) {
         let pod = SamplePod.make()
-        let podBytes = try pod.serializedBytes()
-        // The C side echoes as many bytes as the Swift side's request envelope carries.
-        let envelopeSize = try Envelope(type: Pod.protoName, requestId: "c0ffee-000001", sender: "bench-client-1",
-                                        payload: podBytes, timeoutMillis: 5000).serializedBytes().count
-
-        let cURL = "ipc://\(directory)/c-reqrep.sock"
-        guard let echo = cbus_echo_server_start(cURL) else { throw BenchmarkError("C echo server did not start") }
-        var warmUp = [Int64](repeating: 0, count: 1000)
-        _ = cbus_request_round_trips(cURL, envelopeSize, Int32(warmUp.count), &warmUp)
-        var cLatencies = [Int64](repeating: 0, count: options.roundTrips)
-        let status = cbus_request_round_trips(cURL, envelopeSize, Int32(options.roundTrips), &cLatencies)
-        cbus_echo_server_stop(echo)
-        guard status == 0 else { throw BenchmarkError("C round trips failed") }
+        let envelopeSize = try RawRequestReply.podEnvelopeSize()
+        let c = try RawRequestReply.measure(roundTrips: options.roundTrips, directory: directory)
 
         let server = try RequestServer(component: "bench-server")
         server.handle(Pod.self) { request, _ in request }
@@ -71,7 +69,6 @@ public enum FoundationBenchmarks {
         await server.close()
         serving.cancel()
 
-        let c = LatencySummary(nanoseconds: cLatencies)
         let swift = LatencySummary(nanoseconds: swiftLatencies)
         let ratio = swift.medianMicros / c.medianMicros
         var row = ComparisonRow(name: "req/rep round trip, median (Pod, ipc)", unit: "µs", skiff: swift.medianMicros,
@@ -79,7 +76,7 @@ public enum FoundationBenchmarks {
                                 goal: "<= 1.5x", met: ratio <= 1.5)
         row.detail = String(format: "p99 %.1f µs vs %.1f µs (%.2fx); %d-byte envelope", swift.p99Micros, c.p99Micros,
                             swift.p99Micros / c.p99Micros, envelopeSize)
-        return row
+        return (row, c)
     }
 
     // MARK: 2. pub/sub
@@ -182,6 +179,35 @@ public enum FoundationBenchmarks {
                                 goal: "report", met: true)
         row.detail = "\(bytes.count)-byte Pod"
         return row
+    }
+}
+
+/// The raw C baseline of every round trip: one NN_REQ socket sending as many bytes as Skiff's
+/// request envelope for the sample Pod to a C NN_REP thread that echoes them.
+public enum RawRequestReply {
+    static func podEnvelopeSize() throws -> Int {
+        try Envelope(type: Pod.protoName, requestId: "c0ffee-000001", sender: "bench-client-1",
+                     payload: SamplePod.make().serializedBytes(), timeoutMillis: 5000).serializedBytes().count
+    }
+
+    /// `roundTrips` measured after 1,000 unmeasured, over ipc:// in `directory` (a temporary
+    /// one, removed afterwards, when nil).
+    static func measure(roundTrips: Int, directory: String? = nil) throws -> LatencySummary {
+        let owned = directory == nil
+        let directory = directory ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("skiff-bench-raw-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { if owned { try? FileManager.default.removeItem(atPath: directory) } }
+        let envelopeSize = try podEnvelopeSize()
+        let url = "ipc://\(directory)/c-reqrep.sock"
+        guard let echo = cbus_echo_server_start(url) else { throw BenchmarkError("C echo server did not start") }
+        var warmUp = [Int64](repeating: 0, count: 1000)
+        _ = cbus_request_round_trips(url, envelopeSize, Int32(warmUp.count), &warmUp)
+        var latencies = [Int64](repeating: 0, count: roundTrips)
+        let status = cbus_request_round_trips(url, envelopeSize, Int32(roundTrips), &latencies)
+        cbus_echo_server_stop(echo)
+        guard status == 0 else { throw BenchmarkError("C round trips failed") }
+        return LatencySummary(nanoseconds: latencies)
     }
 }
 
