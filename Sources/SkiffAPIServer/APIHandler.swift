@@ -230,7 +230,7 @@ struct APIHandler: Sendable {
             switch plan.action {
             case .removeNow:
                 if try await registry.remove(scope.key, at: current.modRevision) {
-                    return try objectResponse(current.object)
+                    return try objectResponse(current.object, removed: true)
                 }
             case .mark(let marked):
                 do {
@@ -268,7 +268,13 @@ struct APIHandler: Sendable {
 
     // MARK: replies
 
-    private func objectResponse(_ object: any APIObject, code: Int32 = 200) throws -> Response {
+    private func objectResponse(_ object: any APIObject, code: Int32 = 200, removed: Bool = false) throws -> Response {
+        // This apiserver's own namespace writes reach admission at once, not via the fanout
+        // (a removal's revision is not known here: the fanout records that one).
+        if !removed, let namespace = object as? Namespace, let name = namespace.metadata?.name,
+           let revision = Int64(namespace.metadata?.resourceVersion ?? "") {
+            access.namespaces.record(name, NamespaceCache.state(of: namespace), at: revision)
+        }
         let bytes = try registry.encode(object, clearingResourceVersion: false)
         return Response(code: code, object: bytes, objectType: type(of: object).protoName)
     }

@@ -65,10 +65,11 @@ public final class APIServer: Sendable {
         let store = storeClient
         publisher = try Publisher(component: configuration.component, options: Publisher.Options(directory: directory))
         server = try RequestServer(component: configuration.component, options: RequestServer.Options(directory: directory))
+        let namespaces = NamespaceCache()
         fanout = WatchFanout(store: store, storeEvents: configuration.storeEventsURL, publisher: publisher,
-                             bookmarkInterval: configuration.bookmarkInterval, logger: logger)
+                             bookmarkInterval: configuration.bookmarkInterval, namespaces: namespaces, logger: logger)
         let registry = ObjectRegistry(store: store, now: configuration.now)
-        handler = APIHandler(registry: registry, access: AccessControl(),
+        handler = APIHandler(registry: registry, access: AccessControl(namespaces: namespaces),
                              watches: WatchBacklog(store: store, announce: { [fanout] in fanout.announce($0) }, pageSize: 5000))
         server.handle(Request.self) { [handler] request, context in
             await handler.handle(request, token: context.token)

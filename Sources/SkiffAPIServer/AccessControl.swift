@@ -17,6 +17,8 @@ struct UserInfo: Sendable, Equatable {
 }
 
 struct AccessControl: Sendable {
+    let namespaces: NamespaceCache
+
     /// The namespaces that always exist; they are created at start and may not be deleted.
     static let systemNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"]
 
@@ -31,15 +33,29 @@ struct AccessControl: Sendable {
     /// terminating (updates and deletes of existing objects stay possible, so cleanup can run).
     func admitWrite(_ scope: RequestScope, name: String, registry: ObjectRegistry) async throws {
         guard scope.resource.namespaced, scope.verb == "create" else { return }
+        switch self.namespaces.state(of: scope.namespace) {
+        case .active?:
+            return
+        case .terminating?:
+            throw Self.terminating(scope, name)
+        case .gone?, nil:
+            break  // not known, or known deleted: ask the store (it may have been created since)
+        }
         let key = StorageKey(resource: Self.namespaces, namespace: "", name: scope.namespace)
-        guard let found = try await registry.read(key) else {
+        let read = try await registry.read(key)
+        if let read, let namespace = read.object as? Namespace {
+            self.namespaces.record(scope.namespace, NamespaceCache.state(of: namespace), at: read.modRevision)
+        }
+        guard let found = read else {
             throw APIError(code: 404, reason: .notFound, message: "namespaces \"\(scope.namespace)\" not found",
                            details: StatusDetails(name: scope.namespace, kind: "namespaces"))
         }
-        if found.object.metadata?.deletionTimestamp != nil {
-            throw APIError.forbidden(scope.resource.groupResource, name,
-                                     "unable to create new content in namespace \(scope.namespace) because it is being terminated")
-        }
+        if found.object.metadata?.deletionTimestamp != nil { throw Self.terminating(scope, name) }
+    }
+
+    private static func terminating(_ scope: RequestScope, _ name: String) -> APIError {
+        APIError.forbidden(scope.resource.groupResource, name,
+                           "unable to create new content in namespace \(scope.namespace) because it is being terminated")
     }
 
     static let namespaces = ResourceCatalog.resource(group: "", plural: "namespaces")!

@@ -27,10 +27,13 @@ final class WatchFanout: Sendable {
     private let publisher: Publisher
     private let bookmarkInterval: Duration
     private let logger: Logger
+    private let namespaces: NamespaceCache
     /// The last revision whose events have all been published.
     private let position = Mutex<Int64>(0)
 
-    init(store: any StoreBackend, storeEvents: String, publisher: Publisher, bookmarkInterval: Duration, logger: Logger) {
+    init(store: any StoreBackend, storeEvents: String, publisher: Publisher, bookmarkInterval: Duration,
+         namespaces: NamespaceCache, logger: Logger) {
+        self.namespaces = namespaces
         self.store = store
         self.storeEvents = storeEvents
         self.publisher = publisher
@@ -146,6 +149,7 @@ final class WatchFanout: Sendable {
                 continue
             }
             guard routed.revision > start else { continue }
+            noteNamespace(routed, change)
             do {
                 let bytes = try routed.event.serializedBytes()
                 for topic in routed.topics {
@@ -157,6 +161,16 @@ final class WatchFanout: Sendable {
             reached = max(reached, routed.revision)
         }
         position.withLock { $0 = max($0, reached) }
+    }
+
+    /// Keeps admission's namespace cache current: every namespace change passes through here.
+    private func noteNamespace(_ routed: WatchEvents.Routed, _ change: StoreEvent) {
+        guard routed.key.resource.plural == "namespaces", routed.key.resource.group.isEmpty else { return }
+        if routed.event.type == "DELETED" {
+            namespaces.record(routed.key.name, .gone, at: routed.revision)
+        } else if let value = change.kv?.value, let namespace = try? Namespace(serializedBytes: value) {
+            namespaces.record(routed.key.name, NamespaceCache.state(of: namespace), at: routed.revision)
+        }
     }
 
     /// Publishes a BOOKMARK for `resource` at the published position.
