@@ -161,9 +161,8 @@ struct APIHandler: Sendable {
             var merged = try ObjectMerge.merge(incoming: incoming, current: current, statusOnly: statusOnly,
                                                hasStatus: scope.resource.hasStatus, registry: registry)
             merged = Defaulting.defaulted(merged)
-            if !statusOnly {
-                try scope.validate(Validation.validateUpdate(merged, old: current.object), merged)
-            }
+            try scope.validate(statusOnly ? Validation.validateStatusUpdate(merged, old: current.object)
+                                          : Validation.validateUpdate(merged, old: current.object), merged)
             if ObjectMerge.specChanged(merged, current.object, hasStatus: scope.resource.hasStatus,
                                       registry: registry) {
                 merged.metadata?.generation = (current.object.metadata?.generation ?? 0) + 1

@@ -106,6 +106,12 @@ struct APISemanticsTests {
             #expect(afterStatus.metadata?.generation == 1)
             #expect(afterStatus.spec?.replicas == 2)
             #expect(afterStatus.status?.replicas == 2)
+            // A status that breaks the rules is refused like any write.
+            var impossible = afterStatus
+            impossible.status = DeploymentStatus(replicas: 2, readyReplicas: 3)
+            await #expect { try await client.updateStatus(impossible) } throws: {
+                ($0 as? APIError)?.code == 422 && ($0 as? APIError)?.status.details?.causes.first?.field == "status.readyReplicas"
+            }
             // A spec write bumps generation and keeps the status.
             var spec = afterStatus
             spec.spec?.replicas = 3

@@ -82,6 +82,9 @@ public enum Validation {
         }
     }
 
+    /// Problems with a write to the status subresource: identity kept, status coherent.
+    public static func validateStatusUpdate(_ object: any APIObject, old: any APIObject) -> [FieldError] { StatusValidation.validateUpdate(object, old: old) }
+
     /// A kind with no rules of its own: its metadata, scoped as the catalog says.
     private static func metadataOnly(_ object: any APIObject) -> [FieldError] {
         let namespaced = ResourceCatalog.resource(for: type(of: object))?.namespaced ?? true
