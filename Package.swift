@@ -71,21 +71,27 @@ let package = Package(
 
         // MARK: apiserver: Kubernetes API semantics over the bus
         .target(name: "SkiffAPIServer", dependencies: [
-            "SkiffAPI", "SkiffValidation", "SkiffStoreClient", "SkiffBus", "SkiffWire",
+            "SkiffAPI", "SkiffValidation", "SkiffStoreClient", "SkiffBus", "SkiffWire", "SkiffCommandLine",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
-        .executableTarget(name: "skiff-apiserver", dependencies: ["SkiffAPIServer"], swiftSettings: strict),
+        .executableTarget(name: "skiff-apiserver", dependencies: ["SkiffAPIServer", "SkiffCommandLine"],
+                         swiftSettings: strict),
 
         // MARK: test support: child processes and a real control plane for end-to-end tests
         .target(name: "SkiffTestSupport", dependencies: ["SkiffClient", "SkiffWire"], swiftSettings: strict),
 
         // MARK: skiffctl: the user's tool
         .target(name: "SkiffCtl", dependencies: [
-            "SkiffClient", "SkiffAPI", "SkiffWire", .product(name: "Yams", package: "Yams"),
+            "SkiffClient", "SkiffAPI", "SkiffWire", "SkiffCommandLine", .product(name: "Yams", package: "Yams"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "skiffctl", dependencies: ["SkiffCtl"], swiftSettings: strict),
+
+        // MARK: command-line support shared by the executables: the console, the root entry point
+        .target(name: "SkiffCommandLine", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
 
         // MARK: tools
         .target(name: "ProtoGen", dependencies: ["CProtoDescriptor", "CProtobufC"], swiftSettings: strict),
@@ -93,7 +99,7 @@ let package = Package(
             "ProtoGen", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .target(name: "Busctl", dependencies: [
-            "SkiffAPI", "SkiffBus", "SkiffWire", .product(name: "Yams", package: "Yams"),
+            "SkiffAPI", "SkiffBus", "SkiffWire", "SkiffCommandLine", .product(name: "Yams", package: "Yams"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "busctl", dependencies: ["Busctl"], swiftSettings: strict),
@@ -114,7 +120,7 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "SkiffBusTests", dependencies: ["SkiffBus", "SkiffWire"], swiftSettings: strict),
         .testTarget(name: "ProtoGenTests", dependencies: ["ProtoGen"], swiftSettings: strict),
-        .testTarget(name: "BusctlTests", dependencies: ["Busctl", "SkiffBus", "SkiffWire"], swiftSettings: strict),
+        .testTarget(name: "BusctlTests", dependencies: ["Busctl", "SkiffBus", "SkiffWire", "SkiffCommandLine"], swiftSettings: strict),
         .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI", "SkiffWire"], swiftSettings: strict),
         .testTarget(name: "SkiffValidationTests", dependencies: ["SkiffValidation", "SkiffAPI", "SkiffWire",
                                                                .product(name: "Yams", package: "Yams")],
@@ -125,7 +131,8 @@ let package = Package(
             "SkiffAPIServer", "SkiffAPI", "SkiffClient", "SkiffStoreClient", "SkiffBus", "SkiffWire", "SkiffTestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffAPI", "SkiffWire"], swiftSettings: strict),
-        .testTarget(name: "SkiffCtlTests", dependencies: ["SkiffCtl", "SkiffClient", "SkiffAPI", "SkiffWire", "SkiffTestSupport"],
+        .testTarget(name: "SkiffCtlTests", dependencies: ["SkiffCtl", "SkiffClient", "SkiffAPI", "SkiffWire", "SkiffTestSupport",
+                                                       "SkiffCommandLine"],
                     swiftSettings: strict),
     ]
 )

@@ -7,6 +7,7 @@
 /// secret value, print a stack trace, or exit 0 after an error (errors are one line on stderr,
 /// `error: ...`, and exit status 1).
 import ArgumentParser
+import SkiffCommandLine
 
 public struct BusctlCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -22,20 +23,8 @@ public struct BusctlCommand: AsyncParsableCommand {
 
     public init() {}
 
-    /// Parses `arguments` (default: the process's) and runs the subcommand, exiting with
-    /// ArgumentParser's status and message on a usage error. The executable's whole `main`.
-    /// (ArgumentParser's own `main()` is not used: from top-level code in main.swift the
-    /// compiler picks its synchronous overload, which refuses async commands on Linux.)
+    /// The executable's whole `main` (see `executeAsRoot`).
     public static func execute(_ arguments: [String]? = nil) async {
-        do {
-            var command = try parseAsRoot(arguments)
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            exit(withError: error)
-        }
+        await executeAsRoot(arguments)
     }
 }

@@ -8,6 +8,7 @@
 import ArgumentParser
 import SkiffBus
 import SkiffWire
+import SkiffCommandLine
 
 public struct BusctlError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String

@@ -9,6 +9,7 @@ import ArgumentParser
 import Foundation
 import SkiffBus
 import SkiffWire
+import SkiffCommandLine
 
 struct CallCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

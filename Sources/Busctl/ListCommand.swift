@@ -6,6 +6,7 @@
 /// rewrite an entry, or hang on a server that does not answer.
 import ArgumentParser
 import SkiffBus
+import SkiffCommandLine
 
 struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

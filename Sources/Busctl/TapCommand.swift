@@ -9,6 +9,7 @@
 /// path, or exit 0 after a timeout without having printed a message.
 import ArgumentParser
 import SkiffBus
+import SkiffCommandLine
 
 struct TapCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

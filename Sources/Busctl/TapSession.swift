@@ -7,6 +7,7 @@
 /// producer (the bus reactor) is never blocked by it. Must never: print more than `limit`
 /// messages, or stop at a gap.
 import SkiffBus
+import SkiffCommandLine
 
 public struct TapSession: Sendable {
     public var formatter: TapFormatter

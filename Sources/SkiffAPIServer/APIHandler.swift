@@ -29,11 +29,8 @@ struct APIHandler: Sendable {
     }
 
     private func dispatch(_ request: Request, _ scope: RequestScope) async throws -> Response {
-        let info = scope.resource
         switch (scope.verb, scope.subresource) {
-        case ("get", ""):
-            return try objectResponse(try await registry.readExisting(scope.key).object)
-        case ("get", "status"):
+        case ("get", ""), ("get", "status"):
             return try objectResponse(try await registry.readExisting(scope.key).object)
         case ("get", "scale"):
             let object = try await registry.readExisting(scope.key).object
@@ -58,7 +55,6 @@ struct APIHandler: Sendable {
         case ("deletecollection", ""):
             return try await deleteCollection(request, scope)
         default:
-            _ = info
             throw scope.notAllowed()
         }
     }
@@ -163,7 +159,7 @@ struct APIHandler: Sendable {
             merged = Defaulting.defaulted(merged)
             try scope.validate(statusOnly ? Validation.validateStatusUpdate(merged, old: current.object)
                                           : Validation.validateUpdate(merged, old: current.object), merged)
-            if ObjectMerge.specChanged(merged, current.object, hasStatus: scope.resource.hasStatus,
+            if ObjectMerge.specChanged(merged, from: current.bytes, hasStatus: scope.resource.hasStatus,
                                       registry: registry) {
                 merged.metadata?.generation = (current.object.metadata?.generation ?? 0) + 1
             }
@@ -185,7 +181,7 @@ struct APIHandler: Sendable {
         let pinned = scale.metadata?.resourceVersion.flatMap { Int64($0) }
         let (object, _) = try await registry.guaranteedUpdate(scope.key, pinnedRevision: pinned) { current in
             guard var scaled = KindRules.settingReplicas(replicas, on: current.object) else { throw scope.notAllowed() }
-            if ObjectMerge.specChanged(scaled, current.object, hasStatus: true, registry: registry) {
+            if ObjectMerge.specChanged(scaled, from: current.bytes, hasStatus: true, registry: registry) {
                 scaled.metadata?.generation = (current.object.metadata?.generation ?? 0) + 1
             }
             return scaled

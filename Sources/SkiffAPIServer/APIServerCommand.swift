@@ -7,6 +7,7 @@ import Dispatch
 import Foundation
 import Logging
 import SkiffBus
+import SkiffCommandLine
 
 public struct APIServerCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -32,19 +33,6 @@ public struct APIServerCommand: AsyncParsableCommand {
     var bookmarkSeconds: Int = 5
 
     public init() {}
-
-    public static func execute(_ arguments: [String]? = nil) async {
-        do {
-            var command = try parseAsRoot(arguments)
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            exit(withError: error)
-        }
-    }
 
     public mutating func validate() throws {
         guard bookmarkSeconds > 0 else { throw ValidationError("--bookmark-seconds must be positive") }

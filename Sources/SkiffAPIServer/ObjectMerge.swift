@@ -47,10 +47,11 @@ enum ObjectMerge {
     }
 
     /// Whether anything but metadata and status differs: what bumps metadata.generation.
-    static func specChanged(_ new: any APIObject, _ old: any APIObject, hasStatus: Bool,
+    /// `stored` is the old object's bytes as the store holds them.
+    static func specChanged(_ new: any APIObject, from stored: [UInt8], hasStatus: Bool,
                             registry: ObjectRegistry) -> Bool {
-        guard let a = try? registry.encode(new, clearingResourceVersion: true),
-              let b = try? registry.encode(old, clearingResourceVersion: true) else { return true }
+        guard let a = try? registry.encode(new, clearingResourceVersion: true) else { return true }
+        let b = stored
         let ignored: Set<UInt64> = hasStatus ? [ProtoFields.metadata, ProtoFields.status] : [ProtoFields.metadata]
         return ProtoFields.removing(ignored, from: a) != ProtoFields.removing(ignored, from: b)
     }

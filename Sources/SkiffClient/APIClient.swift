@@ -112,9 +112,8 @@ public final class APIClient: Sendable {
     }
 
     public func getScale(_ resource: ResourceInfo, name: String, namespace: String) async throws -> Scale {
-        var call = Request(verb: "get", group: resource.group, version: resource.version, resource: resource.plural,
+        let call = Request(verb: "get", group: resource.group, version: resource.version, resource: resource.plural,
                            subresource: "scale", namespace: namespace, name: name)
-        call.resourceVersion = nil
         return try decodeObject(try await send(call))
     }
 

@@ -98,12 +98,16 @@ struct WatchSession<O: APIObject> {
             }
             feed.finish()
         }
-        let ticker = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(100))
-                feed.yield(.tick)
+        // Ticks drive the handshake retries (fast) and, once live, the silence check (slow).
+        func ticks(every period: Duration) -> Task<Void, Never> {
+            Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: period)
+                    feed.yield(.tick)
+                }
             }
         }
+        var ticker = ticks(every: .milliseconds(100))
         defer {
             pump.cancel()
             ticker.cancel()
@@ -135,6 +139,8 @@ struct WatchSession<O: APIObject> {
                 lastMessage = ContinuousClock.now
                 if !live {
                     live = true
+                    ticker.cancel()
+                    ticker = ticks(every: .seconds(1))
                     try await catchUp()
                 }
                 try await receive(event)

@@ -12,6 +12,7 @@ import Foundation
 import SkiffAPI
 import SkiffClient
 import SkiffWire
+import SkiffCommandLine
 
 public struct GlobalOptions: ParsableArguments, Sendable {
     @Option(help: ArgumentHelp("The apiserver's request URL (ipc://… or tcp://…).",

@@ -5,6 +5,7 @@
 /// Concurrency: ArgumentParser runs one subcommand on the main task. Must never: print a stack
 /// trace, or exit 0 after printing an error (errors are one line on stderr and exit status 1).
 import ArgumentParser
+import SkiffCommandLine
 
 public struct SkiffctlCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -25,17 +26,7 @@ public struct SkiffctlCommand: AsyncParsableCommand {
     /// (ArgumentParser's own `main()` is not used: from top-level code the compiler picks its
     /// synchronous overload, which refuses async commands on Linux.)
     public static func execute(_ arguments: [String]? = nil) async {
-        do {
-            let given = arguments ?? Array(CommandLine.arguments.dropFirst())
-            var command = try parseAsRoot(movingGlobalOptions(given))
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            exit(withError: error)
-        }
+        await executeAsRoot(movingGlobalOptions(arguments ?? Array(CommandLine.arguments.dropFirst())))
     }
 
     /// The global options a user may write before the subcommand, as with kubectl

@@ -1,4 +1,5 @@
 // skiff-apiserver: the apiserver's executable; everything is in Sources/SkiffAPIServer.
 import SkiffAPIServer
+import SkiffCommandLine
 
-await APIServerCommand.execute()
+await APIServerCommand.executeAsRoot()

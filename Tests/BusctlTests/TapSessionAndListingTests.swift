@@ -5,6 +5,7 @@ import Testing
 import Busctl
 import SkiffBus
 import SkiffWire
+import SkiffCommandLine
 
 @Suite struct TapSessionTests {
     private func session(limit: Int?, sink: CollectingSink) -> TapSession {

@@ -23,18 +23,6 @@ struct APISemanticsTests {
                                                                          spec: PodSpec(containers: [Container(name: "web", image: "busybox")]))))
     }
 
-    func withPlane(_ body: (ControlPlane, APIClient) async throws -> Void) async throws {
-        let plane = try ControlPlane()
-        do {
-            try await plane.start()
-            try await body(plane, plane.client!)
-        } catch {
-            await plane.stop()
-            throw error
-        }
-        await plane.stop()
-    }
-
     @Test func systemNamespacesExistAndMetadataIsFilledIn() async throws {
         try await withPlane { _, client in
             let names = try await client.list(Namespace.self).items.compactMap(\.metadata?.name)
@@ -205,26 +193,7 @@ struct APISemanticsTests {
                 _ = try await client.create(Self.configMap("w3"))
                 _ = try await client.delete(ConfigMap.self, name: "w2", namespace: "default")
             }
-            // The stream never ends by itself: a deadline cancels the reader if events don't come.
-            let reader = Task {
-                var seen: [String] = []
-                for try await change in stream {
-                    switch change {
-                    case .added(let o): seen.append("ADDED \(o.metadata!.name!)")
-                    case .modified(let o): seen.append("MODIFIED \(o.metadata!.name!)")
-                    case .deleted(let o): seen.append("DELETED \(o.metadata!.name!)")
-                    case .bookmark: continue
-                    }
-                    if seen.count == 3 { break }
-                }
-                return seen
-            }
-            let deadline = Task {
-                try await Task.sleep(for: .seconds(30))
-                reader.cancel()
-            }
-            let seen = try await reader.value
-            deadline.cancel()
+            let seen = try await collectChanges(stream, count: 3)
             #expect(seen == ["ADDED w2", "ADDED w3", "DELETED w2"])
         }
     }

@@ -9,44 +9,9 @@ import SkiffWire
 
 @Suite(.serialized)
 struct MoreAPISemanticsTests {
-    func withPlane(_ body: (ControlPlane, APIClient) async throws -> Void) async throws {
-        let plane = try ControlPlane()
-        do {
-            try await plane.start()
-            try await body(plane, plane.client!)
-        } catch {
-            await plane.stop()
-            throw error
-        }
-        await plane.stop()
-    }
-
     static func pod(_ name: String, namespace: String = "default", labels: [String: String] = [:]) -> Pod {
         Pod(metadata: ObjectMeta(name: name, namespace: namespace, labels: labels),
             spec: PodSpec(containers: [Container(name: "c", image: "busybox")]))
-    }
-
-    /// Collects the names of `count` changes from `stream`, or fails after a deadline.
-    static func collect<O: APIObject>(_ stream: AsyncThrowingStream<WatchChange<O>, any Error>, count: Int) async throws -> [String] {
-        let reader = Task {
-            var seen: [String] = []
-            for try await change in stream {
-                switch change {
-                case .added(let o): seen.append("ADDED \(o.metadata?.name ?? "")")
-                case .modified(let o): seen.append("MODIFIED \(o.metadata?.name ?? "")")
-                case .deleted(let o): seen.append("DELETED \(o.metadata?.name ?? "")")
-                case .bookmark: continue
-                }
-                if seen.count == count { break }
-            }
-            return seen
-        }
-        let deadline = Task {
-            try await Task.sleep(for: .seconds(30))
-            reader.cancel()
-        }
-        defer { deadline.cancel() }
-        return try await reader.value
     }
 
     @Test func generateNameAndDeleteCollection() async throws {
@@ -127,7 +92,7 @@ struct MoreAPISemanticsTests {
             try await client.bind(pod: "y", namespace: "default", node: "node-2")
             try await client.bind(pod: "x", namespace: "default", node: "node-1")
             _ = try await client.delete(Pod.self, name: "x", namespace: "default", options: DeleteOptions(gracePeriodSeconds: 0))
-            let changes = try await Self.collect(stream, count: 2)
+            let changes = try await collectChanges(stream, count: 2)
             // x enters the node's view when bound: ADDED, as a Kubernetes field-selected watch reports it.
             #expect(changes == ["ADDED x", "DELETED x"])
         }
@@ -145,7 +110,7 @@ struct MoreAPISemanticsTests {
             let viaFirst = try await first.create(ConfigMap(metadata: ObjectMeta(name: "shared", namespace: "default")))
             let seen = try await other.get(ConfigMap.self, name: "shared", namespace: "default")
             #expect(seen.metadata?.resourceVersion == viaFirst.metadata?.resourceVersion)
-            let changes = try await Self.collect(otherStream, count: 1)
+            let changes = try await collectChanges(otherStream, count: 1)
             #expect(changes == ["ADDED shared"])
             await other.close()
         }
@@ -157,7 +122,7 @@ struct MoreAPISemanticsTests {
             let stream = client.watch(Pod.self, fieldSelector: "spec.nodeName=", after: start)
             _ = try await client.create(Self.pod("queued"))
             try await client.bind(pod: "queued", namespace: "default", node: "node-1")
-            let changes = try await Self.collect(stream, count: 2)
+            let changes = try await collectChanges(stream, count: 2)
             #expect(changes == ["ADDED queued", "DELETED queued"])
         }
     }

@@ -8,6 +8,7 @@ import SkiffCtl
 import SkiffTestSupport
 import SkiffWire
 import Testing
+import SkiffCommandLine
 
 /// Commands run against a live apiserver, their lines collected.
 struct LiveSession {

@@ -3,6 +3,7 @@
 import Foundation
 import SkiffCtl
 import SkiffWire
+import SkiffCommandLine
 
 /// A fresh directory under the system's temporary directory, removed by `remove()`.
 struct ScratchDirectory {

@@ -1,13 +1,11 @@
-/// Console: where busctl's lines go. `LineSink` is what the commands write to; `FileDescriptorSink`
-/// writes each line straight to a file descriptor with write(2), so every line is out (not
-/// sitting in a stdio buffer) when the call returns, which is what makes `busctl tap | grep`
-/// and a test reading the child's pipe see lines as they happen. `CollectingSink` keeps lines
-/// in memory (tests).
+/// Console: where the command-line tools' lines go (busctl, skiffctl). Commands write to a
+/// `LineSink`; `FileDescriptorSink` writes each line with write(2) as it is produced, so
+/// `busctl tap | grep`, `skiffctl get -w | grep` and a test reading a child's pipe see lines as
+/// they happen; `CollectingSink` keeps lines in memory (tests).
 ///
-/// Concurrency: sinks are Sendable and may be called from any task; a line is written with
-/// as few write(2) calls as the kernel allows, so lines from one writer never interleave
-/// mid-line with each other. Must never: buffer a line past the call that writes it, or crash
-/// when the reader went away (EPIPE ends the output quietly).
+/// Concurrency: sinks are Sendable and callable from any task; one line is one write when the
+/// kernel allows, so lines never interleave mid-line. Must never: buffer a line past the call
+/// that writes it, or crash when the reader went away (EPIPE drops the line).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -20,15 +18,19 @@ public protocol LineSink: Sendable {
     func write(line: String)
 }
 
+extension LineSink {
+    public func write(lines: [String]) {
+        for line in lines { write(line: line) }
+    }
+}
+
 public struct FileDescriptorSink: LineSink {
     public let descriptor: Int32
 
     public static let standardOutput = FileDescriptorSink(descriptor: 1)
     public static let standardError = FileDescriptorSink(descriptor: 2)
 
-    public init(descriptor: Int32) {
-        self.descriptor = descriptor
-    }
+    public init(descriptor: Int32) { self.descriptor = descriptor }
 
     public func write(line: String) {
         var bytes = Array(line.utf8)
@@ -40,14 +42,14 @@ public struct FileDescriptorSink: LineSink {
             }
             if written < 0 {
                 if errno == EINTR { continue }
-                return // EPIPE and friends: nobody is reading; drop the line.
+                return
             }
             offset += written
         }
     }
 }
 
-/// write(2), named apart from `LineSink.write(line:)`, which hides it inside the sinks.
+/// write(2), named apart from `LineSink.write(line:)`, which hides it inside the sink.
 private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
     write(descriptor, bytes, count)
 }
@@ -63,4 +65,6 @@ public final class CollectingSink: LineSink {
     }
 
     public var lines: [String] { storage.withLock { $0 } }
+    /// Everything written, one string with a newline after each line.
+    public var text: String { lines.map { $0 + "\n" }.joined() }
 }
