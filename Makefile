@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
-EXECUTABLES = busctl skiff-protogen skiff-bench skiff-store skiff-apiserver skiffctl
+EXECUTABLES = busctl skiff-protogen skiff-bench skiff-store skiff-apiserver skiffctl skiff-scheduler skiff-kubelet
 
 .PHONY: deps build test proto proto-check bench clean
 
@@ -21,7 +21,7 @@ build: deps
 ## property tests saturate the cooperative pool, which would starve the bus servers that the
 ## busctl end-to-end tests run in-process.
 TEST_TARGETS = ProtoGenTests SkiffWireTests SkiffBusTests BusctlTests SkiffAPITests SkiffValidationTests \
-  SkiffClientTests SkiffStoreTests SkiffAPIServerTests SkiffCtlTests
+  SkiffClientTests SkiffStoreTests SkiffAPIServerTests SkiffCtlTests SkiffSchedulerTests SkiffKubeletTests
 test: deps proto-check
 	$(SWIFT) build --build-tests
 	@for target in $(TEST_TARGETS); do \

@@ -17,6 +17,8 @@ let package = Package(
         .executable(name: "skiff-store", targets: ["skiff-store"]),
         .executable(name: "skiff-apiserver", targets: ["skiff-apiserver"]),
         .executable(name: "skiffctl", targets: ["skiffctl"]),
+        .executable(name: "skiff-scheduler", targets: ["skiff-scheduler"]),
+        .executable(name: "skiff-kubelet", targets: ["skiff-kubelet"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -78,6 +80,21 @@ let package = Package(
         .executableTarget(name: "skiff-apiserver", dependencies: ["SkiffAPIServer", "SkiffCommandLine"],
                          swiftSettings: strict),
 
+        // MARK: node components: the scheduler and the kubelet
+        .target(name: "SkiffScheduler", dependencies: [
+            "SkiffClient", "SkiffAPI", "SkiffWire", "SkiffCommandLine", .product(name: "Logging", package: "swift-log"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "skiff-scheduler", dependencies: ["SkiffScheduler", "SkiffCommandLine"],
+                          swiftSettings: strict),
+        .target(name: "SkiffKubelet", dependencies: [
+            "SkiffClient", "SkiffAPI", "SkiffBus", "SkiffWire", "SkiffCommandLine",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "skiff-kubelet", dependencies: ["SkiffKubelet", "SkiffCommandLine"],
+                          swiftSettings: strict),
+
         // MARK: test support: child processes and a real control plane for end-to-end tests
         .target(name: "SkiffTestSupport", dependencies: ["SkiffClient", "SkiffWire"], swiftSettings: strict),
 
@@ -133,6 +150,12 @@ let package = Package(
         .testTarget(name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffAPI", "SkiffWire"], swiftSettings: strict),
         .testTarget(name: "SkiffCtlTests", dependencies: ["SkiffCtl", "SkiffClient", "SkiffAPI", "SkiffWire", "SkiffTestSupport",
                                                        "SkiffCommandLine"],
+                    swiftSettings: strict),
+        .testTarget(name: "SkiffSchedulerTests", dependencies: ["SkiffScheduler", "SkiffClient", "SkiffAPI", "SkiffWire",
+                                                             "SkiffTestSupport"],
+                    swiftSettings: strict),
+        .testTarget(name: "SkiffKubeletTests", dependencies: ["SkiffKubelet", "SkiffClient", "SkiffAPI", "SkiffBus", "SkiffWire",
+                                                           "SkiffTestSupport"],
                     swiftSettings: strict),
     ]
 )

@@ -7,6 +7,7 @@
 #include "skiff/coordination/v1/coordination.pb-c.h"
 #include "skiff/core/v1/core.pb-c.h"
 #include "skiff/meta/v1/meta.pb-c.h"
+#include "skiff/node/v1/node.pb-c.h"
 #include "skiff/rbac/v1/rbac.pb-c.h"
 #include "skiff/storage/v1/storage.pb-c.h"
 #include "skiff/store/v1/store.pb-c.h"

@@ -1,0 +1,1 @@
+// SkiffKubelet: placeholder until the kubelet lands.

@@ -1,0 +1,1 @@
+// SkiffScheduler: placeholder until the scheduler lands.

@@ -1,0 +1,1 @@
+print("skiff-kubelet: not yet")
