@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "skiffctl", targets: ["skiffctl"]),
         .executable(name: "skiff-scheduler", targets: ["skiff-scheduler"]),
         .executable(name: "skiff-kubelet", targets: ["skiff-kubelet"]),
+        .executable(name: "skiff-shim", targets: ["skiff-shim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -87,20 +88,25 @@ let package = Package(
         ], swiftSettings: strict),
         .executableTarget(name: "skiff-scheduler", dependencies: ["SkiffScheduler", "SkiffCommandLine"],
                           swiftSettings: strict),
+        // The machine's image store (and the host-program runner it and the kubelet share).
+        .target(name: "CSkiffHost"),
+        .target(name: "SkiffImages", dependencies: ["CSkiffHost"], swiftSettings: strict),
         .target(name: "SkiffKubelet", dependencies: [
-            "SkiffClient", "SkiffAPI", "SkiffBus", "SkiffWire", "SkiffCommandLine",
+            "SkiffImages", "SkiffClient", "SkiffAPI", "SkiffBus", "SkiffWire", "SkiffCommandLine",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "skiff-kubelet", dependencies: ["SkiffKubelet", "SkiffCommandLine"],
                           swiftSettings: strict),
+        // The per-container monitor (C: it runs once per container and must stay tiny).
+        .executableTarget(name: "skiff-shim"),
 
         // MARK: test support: child processes and a real control plane for end-to-end tests
         .target(name: "SkiffTestSupport", dependencies: ["SkiffClient", "SkiffWire"], swiftSettings: strict),
 
         // MARK: skiffctl: the user's tool
         .target(name: "SkiffCtl", dependencies: [
-            "SkiffClient", "SkiffAPI", "SkiffWire", "SkiffCommandLine", .product(name: "Yams", package: "Yams"),
+            "SkiffClient", "SkiffBus", "SkiffImages", "SkiffAPI", "SkiffWire", "SkiffCommandLine", .product(name: "Yams", package: "Yams"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "skiffctl", dependencies: ["SkiffCtl"], swiftSettings: strict),
@@ -154,7 +160,7 @@ let package = Package(
         .testTarget(name: "SkiffSchedulerTests", dependencies: ["SkiffScheduler", "SkiffClient", "SkiffAPI", "SkiffWire",
                                                              "SkiffTestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "SkiffKubeletTests", dependencies: ["SkiffKubelet", "SkiffClient", "SkiffAPI", "SkiffBus", "SkiffWire",
+        .testTarget(name: "SkiffKubeletTests", dependencies: ["SkiffKubelet", "SkiffImages", "SkiffClient", "SkiffAPI", "SkiffBus", "SkiffWire",
                                                            "SkiffTestSupport"],
                     swiftSettings: strict),
     ]

@@ -101,22 +101,28 @@ extension SessionCommand {
         }
         let session = Session(client: APIResourceClient(client), output: FileDescriptorSink.standardOutput,
                               errors: errors, namespace: global.namespace)
-        let succeeded = await execute(in: session)
+        let status = await exitStatus(in: session)
         await client.close()
-        if !succeeded { throw ExitCode.failure }
+        if status != .success { throw status }
     }
 
     /// Runs `perform`, printing any error it throws as its one line on the session's errors.
     /// Returns whether the command succeeded (exit status 0).
     public func execute(in session: Session) async -> Bool {
+        await exitStatus(in: session) == .success
+    }
+
+    /// Runs `perform` and returns the process's exit status: the one it threw (`exec` passes on
+    /// the command's), 1 for any other error, 0 for success.
+    public func exitStatus(in session: Session) async -> ExitCode {
         do {
             try await perform(in: session)
-            return true
+            return .success
         } catch let exit as ExitCode {
-            return exit == .success
+            return exit
         } catch {
             session.errors.write(line: errorLine(for: error))
-            return false
+            return .failure
         }
     }
 }

@@ -1,1 +1,5 @@
-print("skiff-kubelet: not yet")
+// skiff-kubelet: the node agent's executable; everything is in Sources/SkiffKubelet.
+import SkiffCommandLine
+import SkiffKubelet
+
+await KubeletCommand.executeAsRoot()

@@ -1,0 +1,215 @@
+/// Kubelet: the node agent, wired. It registers its Node and keeps it heartbeating (NodeAgent),
+/// watches only the pods bound to its node (the apiserver routes that watch from the node's
+/// own topic, n/NODE/pods/), and syncs each pod from a work queue (PodWorker): on every change
+/// of the pod, every change a probe reports, when a back-off ends, and every sync period for
+/// all pods (level-triggered: a container that exited is noticed there). Housekeeping removes
+/// what the runtime still holds for pods that no longer exist. Because state lives in the
+/// runtime's files, a restarted kubelet adopts the containers still running instead of
+/// starting them again.
+///
+/// Concurrency: `run()` once; several workers sync different pods at once, never one pod
+/// twice at once (the work queue's guarantee). Must never: remove a container of a pod the
+/// API still binds to this node, nor act before its pod cache has synced.
+import Foundation
+import Logging
+import SkiffAPI
+import SkiffBus
+import SkiffClient
+import SkiffImages
+import SkiffWire
+
+public final class Kubelet: Sendable {
+    public struct Configuration: Sendable {
+        public var nodeName: String
+        public var runDirectory: String
+        public var dataDirectory: String
+        public var imageDirectory: String
+        public var podCIDR: String?
+        /// Ranges that must never leave this node's namespace (all pods', the services'): given
+        /// an `unreachable` route unless something more specific exists.
+        public var clusterCIDRs: [String]
+        public var resolvConf: String
+        public var capacity: [String: Quantity]
+        public var labels: [String: String]
+        public var taints: [Taint]
+        public var nodeIP: String?
+        public var runtime: RuntimeKind
+        public var runcPath: String
+        public var shimPath: String
+        public var cniBinDirectory: String
+        public var syncPeriod: Duration
+        public var crashLoopBackoff: (base: Duration, cap: Duration)
+        public var pidsLimit: Int64?
+        public var listenURL: String?
+        public var workers: Int
+        public var statusPeriod: Duration
+
+        public enum RuntimeKind: String, Sendable { case runc, fake }
+
+        public init(nodeName: String, runDirectory: String, dataDirectory: String, imageDirectory: String,
+                    podCIDR: String?, clusterCIDRs: [String] = [], resolvConf: String = "",
+                    capacity: [String: Quantity], labels: [String: String] = [:], taints: [Taint] = [],
+                    nodeIP: String? = nil, runtime: RuntimeKind = .runc, runcPath: String = "/usr/sbin/runc",
+                    shimPath: String, cniBinDirectory: String = "/usr/lib/cni", syncPeriod: Duration = .seconds(1),
+                    crashLoopBackoff: (base: Duration, cap: Duration) = (.seconds(10), .seconds(300)),
+                    pidsLimit: Int64? = 4096, listenURL: String? = nil, workers: Int = 4,
+                    statusPeriod: Duration = .seconds(10)) {
+            self.nodeName = nodeName
+            self.runDirectory = runDirectory
+            self.dataDirectory = dataDirectory
+            self.imageDirectory = imageDirectory
+            self.podCIDR = podCIDR
+            self.clusterCIDRs = clusterCIDRs
+            self.resolvConf = resolvConf
+            self.capacity = capacity
+            self.labels = labels
+            self.taints = taints
+            self.nodeIP = nodeIP
+            self.runtime = runtime
+            self.runcPath = runcPath
+            self.shimPath = shimPath
+            self.cniBinDirectory = cniBinDirectory
+            self.syncPeriod = syncPeriod
+            self.crashLoopBackoff = crashLoopBackoff
+            self.pidsLimit = pidsLimit
+            self.listenURL = listenURL
+            self.workers = workers
+            self.statusPeriod = statusPeriod
+        }
+    }
+
+    public let configuration: Configuration
+    let runtime: any ContainerRuntime
+    private let client: APIClient
+    private let informer: Informer<Pod>
+    private let queue = WorkQueue<ObjectKey>()
+    private let worker: PodWorker
+    private let agent: NodeAgent
+    private let server: RequestServer
+    private let logger: Logger
+
+    public init(_ configuration: Configuration, logger: Logger = Logger(label: "skiff.kubelet")) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let data = configuration.dataDirectory
+        for dir in [data, data + "/logs", data + "/pods", configuration.imageDirectory] {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
+        switch configuration.runtime {
+        case .runc:
+            let network = configuration.podCIDR.map {
+                PodNetwork(podCIDR: $0, cniBinDirectory: configuration.cniBinDirectory, stateDirectory: data + "/cni",
+                           bridge: "skiff0")
+            }
+            runtime = try RuncRuntime(RuncRuntime.Configuration(
+                dataDirectory: data + "/runtime", runcPath: configuration.runcPath, shimPath: configuration.shimPath,
+                network: network, cgroupParent: "skiff/\(configuration.nodeName)"), logger: logger)
+        case .fake:
+            runtime = FakeRuntime(subnetPrefix: Self.subnetPrefix(configuration.podCIDR))
+        }
+        client = try APIClient(ClientConfig(runDirectory: configuration.runDirectory, timeout: .seconds(10),
+                                            component: "kubelet"))
+        informer = Informer(client.listerWatcher(Pod.self, fieldSelector: "spec.nodeName=\(configuration.nodeName)"),
+                            logger: logger)
+        let images = ImageStore(directory: configuration.imageDirectory)
+        let now: @Sendable () -> Date = { Date() }
+        let queue = self.queue
+        let probes = ProbeManager(runtime: runtime) { queue.add($0) }
+        let nodeIP = configuration.nodeIP
+        let settings = PodWorker.Settings(nodeName: configuration.nodeName, logsDirectory: data + "/logs",
+                                          resolvConf: configuration.resolvConf, pidsLimit: configuration.pidsLimit,
+                                          hostIP: { nodeIP })
+        worker = PodWorker(runtime: runtime, images: images, volumes: PodVolumes(podsDirectory: data + "/pods"), client: client,
+                           settings: settings, probes: probes,
+                           events: KubeletEvents(client: client, nodeName: configuration.nodeName, now: now),
+                           backoff: RestartBackoff(base: configuration.crashLoopBackoff.base, cap: configuration.crashLoopBackoff.cap),
+                           now: now, logger: logger)
+        let sender = "kubelet-\(configuration.nodeName)"
+        server = try RequestServer(component: "kubelet", options: RequestServer.Options(
+            sender: sender, directory: EndpointDirectory(runDirectory: configuration.runDirectory)))
+        let listen = configuration.listenURL ?? "ipc://\(configuration.runDirectory)/\(sender).sock"
+        var capacity = configuration.capacity
+        capacity["pods"] = capacity["pods"] ?? "110"
+        agent = NodeAgent(settings: NodeSettings(name: configuration.nodeName, labels: configuration.labels,
+                                                 taints: configuration.taints, podCIDR: configuration.podCIDR,
+                                                 capacity: capacity, nodeIP: configuration.nodeIP, kubeletEndpoint: listen,
+                                                 statusPeriod: configuration.statusPeriod),
+                          client: client, runtime: runtime, images: images, now: now, logger: logger)
+        let handler = KubeletServer(pods: informer.indexer, runtime: runtime)
+        server.handle(KubeletRequest.self) { request, _ in await handler.handle(request) }
+        informer.addEventHandler(onAdd: { queue.add(ObjectKey($0)) },
+                                 onUpdate: { _, pod in queue.add(ObjectKey(pod)) },
+                                 onDelete: { queue.add(ObjectKey($0)) })
+    }
+
+    public func run() async throws {
+        if configuration.runtime == .runc, let podCIDR = configuration.podCIDR {
+            try await NetworkSafety.prepare(podCIDR: podCIDR, clusterCIDRs: configuration.clusterCIDRs)
+        }
+        try server.bind(to: agent.settings.kubeletEndpoint)
+        try await agent.register()
+        logger.info("node registered", metadata: ["node": "\(configuration.nodeName)", "runtime": "\(runtime.version)"])
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.server.run() }
+            group.addTask { try? await self.informer.run() }
+            group.addTask { await self.agent.run() }
+            group.addTask {
+                guard (try? await self.informer.waitForSync()) != nil else { return }
+                await withTaskGroup(of: Void.self) { workers in
+                    for _ in 0..<max(1, self.configuration.workers) { workers.addTask { await self.work() } }
+                    workers.addTask { await self.housekeeping() }
+                }
+            }
+            await withTaskCancellationHandler {
+                await group.next()
+            } onCancel: {
+                self.queue.shutDown()
+            }
+            group.cancelAll()
+        }
+    }
+
+    public func close() async {
+        queue.shutDown()
+        await server.close()
+        await client.close()
+    }
+
+    private func work() async {
+        while let key = await queue.get() {
+            defer { queue.done(key) }
+            guard let pod = informer.indexer.get(key) else { continue }
+            do {
+                if let after = try await worker.sync(pod) { queue.addAfter(key, after) }
+                queue.forget(key)
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("pod sync failed", metadata: ["pod": "\(key)", "error": "\(error)"])
+                queue.addRateLimited(key)
+            }
+        }
+    }
+
+    /// Every sync period: every pod is synced again, and what belongs to no pod is removed.
+    private func housekeeping() async {
+        while !Task.isCancelled {
+            let pods = informer.indexer.list()
+            for pod in pods { queue.add(ObjectKey(pod)) }
+            let known = Set(pods.compactMap { $0.metadata?.uid })
+            let sandboxes = (try? await runtime.listPodSandboxes()) ?? []
+            let containers = (try? await runtime.listContainers()) ?? []
+            let orphans = Set(sandboxes.map(\.podUID) + containers.map(\.podUID)).subtracting(known)
+            for uid in orphans {
+                logger.info("removing containers of a pod that is gone", metadata: ["uid": "\(uid)"])
+                await worker.removeOrphan(uid: uid)
+            }
+            try? await Task.sleep(for: configuration.syncPeriod)
+        }
+    }
+
+    static func subnetPrefix(_ cidr: String?) -> String {
+        guard let cidr else { return "10.244.0" }
+        return cidr.split(separator: "/").first?.split(separator: ".").prefix(3).joined(separator: ".") ?? "10.244.0"
+    }
+}

@@ -1,0 +1,62 @@
+/// NetworkSafety: the checks that keep pod traffic on this machine. The kubelet wires pods
+/// to a bridge and the CNI bridge plugin turns on forwarding in the node's network namespace,
+/// so before any pod gets an address:
+/// - the namespace must have no default route (a node runs in its own network namespace;
+///   with a default route pod traffic could be forwarded off the machine);
+/// - the pod CIDR must not overlap the machine's own ranges (10.255.255.0/24, 192.0.2.0/24);
+/// - every cluster range (all pods', services') gets an `unreachable` route unless a more
+///   specific route covers it, so a packet to a cluster address nobody serves fails here.
+///
+/// Concurrency: called once at start. Must never: change a route it did not make.
+import Foundation
+import SkiffImages
+
+enum NetworkSafety {
+    /// Ranges this machine uses for itself; no cluster range may overlap them.
+    static let reserved = ["10.255.255.0/24", "192.0.2.0/24"]
+
+    static func prepare(podCIDR: String, clusterCIDRs: [String], ip: String = "/sbin/ip") async throws {
+        for range in [podCIDR] + clusterCIDRs {
+            guard let parsed = IPv4Range(range) else { throw RuntimeError("invalid CIDR \(range)") }
+            for reserved in reserved where parsed.overlaps(IPv4Range(reserved)!) {
+                throw RuntimeError("cluster range \(range) overlaps \(reserved), which this machine uses; choose another range")
+            }
+        }
+        for family in ["-4", "-6"] {
+            let routes = try await HostCommand(ip, [family, "route", "show", "default"]).check().stdoutText
+            guard routes.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw RuntimeError("refusing to run pods: this network namespace has a default route (\(routes.trimmingCharacters(in: .whitespacesAndNewlines))); " +
+                                   "run the kubelet in the node's own network namespace (compose/up does), where pod traffic cannot leave the machine")
+            }
+        }
+        for range in clusterCIDRs {
+            let existing = try await HostCommand(ip, ["-4", "route", "show", "exact", range]).check().stdoutText
+            if existing.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                try await HostCommand(ip, ["-4", "route", "add", "unreachable", range]).check()
+            }
+        }
+    }
+}
+
+/// An IPv4 range in CIDR notation.
+struct IPv4Range: Equatable {
+    var base: UInt32
+    var prefix: Int
+
+    init?(_ text: String) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let prefix = Int(parts[1]), (0...32).contains(prefix) else { return nil }
+        let octets = parts[0].split(separator: ".").compactMap { UInt32($0) }
+        guard octets.count == 4, octets.allSatisfy({ $0 < 256 }) else { return nil }
+        let address = octets.reduce(0) { $0 << 8 | $1 }
+        self.prefix = prefix
+        base = address & Self.mask(prefix)
+    }
+
+    static func mask(_ prefix: Int) -> UInt32 { prefix == 0 ? 0 : UInt32.max << (32 - prefix) }
+
+    func overlaps(_ other: IPv4Range) -> Bool {
+        let shorter = min(prefix, other.prefix)
+        return base & Self.mask(shorter) == other.base & Self.mask(shorter)
+    }
+}

@@ -1,1 +1,0 @@
-// SkiffKubelet: placeholder until the kubelet lands.
