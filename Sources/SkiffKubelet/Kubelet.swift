@@ -208,6 +208,31 @@ public final class Kubelet: Sendable {
         }
     }
 
+    /// Stops and removes every container, sandbox (with its address), volume mount and cgroup
+    /// this node's kubelet made, e.g. when a node is taken down for good (compose/down, tests).
+    /// Run it in the node's network namespace, with no kubelet running on the data directory.
+    public static func teardown(_ configuration: Configuration) async throws {
+        let data = configuration.dataDirectory
+        guard FileManager.default.fileExists(atPath: data + "/runtime") else { return }
+        let network = configuration.podCIDR.map {
+            PodNetwork(podCIDR: $0, cniBinDirectory: configuration.cniBinDirectory, stateDirectory: data + "/cni", bridge: "skiff0")
+        }
+        let runtime = try RuncRuntime(RuncRuntime.Configuration(
+            dataDirectory: data + "/runtime", runcPath: configuration.runcPath, shimPath: configuration.shimPath,
+            network: network, cgroupParent: "skiff/\(configuration.nodeName)"))
+        for container in try await runtime.listContainers() {
+            try? await runtime.stopContainer(container.id, gracePeriod: .zero)
+            try await runtime.removeContainer(container.id)
+        }
+        for sandbox in try await runtime.listPodSandboxes() {
+            try? await runtime.stopPodSandbox(sandbox.id)
+            try await runtime.removePodSandbox(sandbox.id)
+        }
+        let volumes = PodVolumes(podsDirectory: data + "/pods")
+        for uid in (try? FileManager.default.contentsOfDirectory(atPath: data + "/pods")) ?? [] { volumes.teardown(uid) }
+        CgroupTree.remove("/skiff/\(configuration.nodeName)")
+    }
+
     static func subnetPrefix(_ cidr: String?) -> String {
         guard let cidr else { return "10.244.0" }
         return cidr.split(separator: "/").first?.split(separator: ".").prefix(3).joined(separator: ".") ?? "10.244.0"

@@ -87,6 +87,9 @@ public struct KubeletCommand: AsyncParsableCommand {
     @Option(help: "Where to serve logs and exec (default ipc://RUN/kubelet-NODE.sock).")
     var listen: String?
 
+    @Flag(help: "Stop and remove every container, sandbox, mount and cgroup this node made, then exit.")
+    var teardown = false
+
     public init() {}
 
     func capacity() throws -> [String: Quantity] {
@@ -155,19 +158,16 @@ public struct KubeletCommand: AsyncParsableCommand {
             resolv = clusterDNS.map { "nameserver \($0)" }.joined(separator: "\n")
                 + "\nsearch $(NAMESPACE).svc.\(clusterDomain) svc.\(clusterDomain) \(clusterDomain)\noptions ndots:5\n"
         }
+        if teardown {
+            try await Kubelet.teardown(configuration(node: node, run: run, data: data, images: images, shimPath: shimPath, resolv: resolv))
+            return
+        }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info
             return handler
         }
-        let kubelet = try Kubelet(Kubelet.Configuration(
-            nodeName: node, runDirectory: run, dataDirectory: data, imageDirectory: images, podCIDR: podCIDR,
-            clusterCIDRs: clusterCIDR, resolvConf: resolv, capacity: try capacity(), labels: try Self.parseLabels(nodeLabels),
-            taints: try Self.parseTaints(registerWithTaints), nodeIP: nodeIP,
-            runtime: Kubelet.Configuration.RuntimeKind(rawValue: runtime) ?? .runc, runcPath: runc, shimPath: shimPath,
-            cniBinDirectory: cniBinDir, syncPeriod: .seconds(syncSeconds),
-            crashLoopBackoff: (.seconds(crashLoopBackoffSeconds), .seconds(crashLoopBackoffMaxSeconds)),
-            pidsLimit: podPidsLimit > 0 ? podPidsLimit : nil, listenURL: listen, statusPeriod: .seconds(statusSeconds)))
+        let kubelet = try Kubelet(try configuration(node: node, run: run, data: data, images: images, shimPath: shimPath, resolv: resolv))
         let task = Task { try await kubelet.run() }
         let signals = [SIGTERM, SIGINT].map { signal -> DispatchSourceSignal in
             Foundation.signal(signal, SIG_IGN)
@@ -182,5 +182,17 @@ public struct KubeletCommand: AsyncParsableCommand {
         } catch is CancellationError {
         }
         await kubelet.close()
+    }
+
+    func configuration(node: String, run: String, data: String, images: String, shimPath: String,
+                       resolv: String) throws -> Kubelet.Configuration {
+        Kubelet.Configuration(
+            nodeName: node, runDirectory: run, dataDirectory: data, imageDirectory: images, podCIDR: podCIDR,
+            clusterCIDRs: clusterCIDR, resolvConf: resolv, capacity: try capacity(), labels: try Self.parseLabels(nodeLabels),
+            taints: try Self.parseTaints(registerWithTaints), nodeIP: nodeIP,
+            runtime: Kubelet.Configuration.RuntimeKind(rawValue: runtime) ?? .runc, runcPath: runc, shimPath: shimPath,
+            cniBinDirectory: cniBinDir, syncPeriod: .seconds(syncSeconds),
+            crashLoopBackoff: (.seconds(crashLoopBackoffSeconds), .seconds(crashLoopBackoffMaxSeconds)),
+            pidsLimit: podPidsLimit > 0 ? podPidsLimit : nil, listenURL: listen, statusPeriod: .seconds(statusSeconds))
     }
 }

@@ -12,9 +12,14 @@ public final class ChildProcess: @unchecked Sendable {
     private let outputDirectory: String
 
     /// Starts `executable` (a product name, found next to the test bundle) with `arguments`.
-    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+    public convenience init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+        try self.init(path: try Products.path(of: executable), name: executable, arguments, environment: environment)
+    }
+
+    /// Starts the program at `path` (e.g. nsenter wrapping a product) under the name `name`.
+    public init(path: String, name executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Products.path(of: executable))
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "SKIFF_RUN_DIR")

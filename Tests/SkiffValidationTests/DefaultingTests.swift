@@ -13,6 +13,21 @@ import Yams
         return object
     }
 
+    // MARK: secrets
+
+    @Test func aSecretsStringDataIsMergedIntoDataAndNotKept() throws {
+        let secret = try Self.defaulted(Secret.self, """
+            apiVersion: v1
+            kind: Secret
+            metadata: {name: creds}
+            data: {username: YWRtaW4=, password: b2xk}
+            stringData: {password: s3cret, token: abc}
+            """)
+        #expect(secret.type == "Opaque")
+        #expect(secret.data == ["username": Array("admin".utf8), "password": Array("s3cret".utf8), "token": Array("abc".utf8)])
+        #expect(secret.stringData.isEmpty)
+    }
+
     // MARK: pods
 
     @Test func aPodGetsThePodDefaults() throws {

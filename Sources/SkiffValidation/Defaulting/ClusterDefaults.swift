@@ -50,7 +50,13 @@ extension Endpoints: DefaultedValue {
 }
 
 extension Secret: DefaultedValue {
-    mutating func setDefaults() { setIfEmpty(&type, "Opaque") }
+    /// stringData is write-only, as in Kubernetes: its entries are merged into data (winning
+    /// over the same key there) and never stored or returned.
+    mutating func setDefaults() {
+        setIfEmpty(&type, "Opaque")
+        for (key, value) in stringData { data[key] = Array(value.utf8) }
+        stringData = [:]
+    }
 }
 
 extension Namespace: DefaultedValue {
