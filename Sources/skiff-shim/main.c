@@ -5,7 +5,8 @@
 //   skiff-shim --runc PATH --root DIR --id ID --bundle DIR --log FILE --status FILE
 //              [--oom-control FILE] [--log-max-bytes N]
 //
-// It creates and starts the container with runc, prints "started PID" (or the error, exit 1)
+// It creates and starts the container with runc, prints "started PID SHIMPID" (the
+// container's init and the monitor's own pid; or the error, exit 1)
 // and returns, leaving a detached child that: copies the container's stdout and stderr into
 // FILE, rotating it to FILE.1 past N bytes; is the child subreaper that reaps the container's
 // init process; and on exit writes STATUS (JSON: exitCode, signal, oomKilled, finishedAt)
@@ -246,7 +247,7 @@ int main(int argc, char **argv) {
     if (!f || fscanf(f, "%d", &init) != 1) init = 0;
     if (f) fclose(f);
     char started[64];
-    snprintf(started, sizeof started, "started %d\n", init);
+    snprintf(started, sizeof started, "started %d %d\n", init, (int)getpid());
     report(result[1], started);
     close(result[1]);
     monitor(&o, init, out[0], err[0]);

@@ -163,7 +163,9 @@ enum PodStatusBuilder {
     /// BestEffort when none has any, Burstable otherwise.
     static func qosClass(_ spec: PodSpec) -> String {
         let containers = spec.initContainers + spec.containers
-        let any = containers.contains { !($0.resources?.requests ?? [:]).isEmpty || !($0.resources?.limits ?? [:]).isEmpty }
+        let any = containers.contains { container in
+            ["cpu", "memory"].contains { container.resources?.requests[$0] != nil || container.resources?.limits[$0] != nil }
+        }
         if !any { return "BestEffort" }
         let guaranteed = containers.allSatisfy { container in
             let limits = container.resources?.limits ?? [:]

@@ -7,8 +7,8 @@
 /// - an app container without an instance starts; an exited one restarts as restartPolicy
 ///   says (Always; OnFailure when its exit code was not 0; Never not at all), after the
 ///   CrashLoopBackOff delay; one whose spec changed is restarted;
-/// - of each container's exited instances the newest two are kept (`logs --previous`), older
-///   ones removed.
+/// - of each container the two newest instances are kept (`logs --previous`), older exited
+///   ones removed; of an init container only the newest.
 ///
 /// Concurrency: pure. Must never: start a container the restart policy forbids, or two
 /// instances of one container at once.
@@ -65,20 +65,22 @@ enum PodSyncPlanner {
 
         // Old sandboxes (replaced, or stopped and empty) go once their containers are gone.
         let current = view.readySandbox
+        let newest = Set((spec.initContainers + spec.containers).compactMap { view.instances($0.name ?? "").first?.id })
         for sandbox in view.sandboxes where sandbox.id != current?.id {
             let inside = view.containers.filter { $0.sandboxID == sandbox.id }
             for container in inside where container.state == .running {
                 plan.actions.append(.stopContainer(id: container.id, name: container.name, reason: "SandboxChanged"))
             }
             if sandbox.state == .ready { plan.actions.append(.stopSandbox(id: sandbox.id)) }
-            if !stopping && inside.allSatisfy({ $0.state != .running }) {
+            if !stopping, current != nil, inside.allSatisfy({ $0.state != .running && !newest.contains($0.id) }) {
                 for container in inside { plan.actions.append(.removeContainer(id: container.id)) }
                 plan.actions.append(.removeSandbox(id: sandbox.id))
             }
         }
 
         if stopping {
-            for container in view.containers where container.state == .running {
+            for container in view.containers where container.state == .running
+                && !plan.actions.contains(where: { if case .stopContainer(container.id, _, _) = $0 { true } else { false } }) {
                 plan.actions.append(.stopContainer(id: container.id, name: container.name, reason: "Killing"))
             }
             if let current { plan.actions.append(.stopSandbox(id: current.id)) }
@@ -101,7 +103,9 @@ enum PodSyncPlanner {
                 plan.actions.append(.startContainer(name: name, attempt: nextAttempt(view.instances(name)), isInit: true))
                 return plan
             }
+            for old in instances.dropFirst() where old.state == .exited { plan.actions.append(.removeContainer(id: old.id)) }
             if latest.state == .exited && latest.exitCode == 0 { continue }
+            if latest.state == .created { plan.actions.append(.removeContainer(id: latest.id)); return plan }
             if latest.state != .exited { return plan }
             if spec.restartPolicy == "Never" { return plan }  // the pod has failed
             restart(name, latest, uid: uid, pod: pod, isInit: true, backoff: backoff, now: now, into: &plan)
@@ -113,6 +117,8 @@ enum PodSyncPlanner {
             let instances = inSandbox.instances(name)
             garbage(instances, into: &plan)
             guard let latest = instances.first else {
+                if spec.restartPolicy == "OnFailure", let previous = view.instances(name).first,
+                   previous.state == .exited, previous.exitCode == 0 { continue }
                 plan.actions.append(.startContainer(name: name, attempt: nextAttempt(view.instances(name)), isInit: false))
                 continue
             }
@@ -128,7 +134,9 @@ enum PodSyncPlanner {
                 }
             case .exited:
                 let policy = spec.restartPolicy ?? "Always"
-                let restarts = policy == "Always" || (policy == "OnFailure" && latest.exitCode != 0)
+                // A container whose spec changed is restarted whatever the policy, as in Kubernetes.
+                let changed = latest.specHash != ContainerHash.of(container)
+                let restarts = changed || policy == "Always" || (policy == "OnFailure" && latest.exitCode != 0)
                 if restarts { restart(name, latest, uid: uid, pod: pod, isInit: false, backoff: backoff, now: now, into: &plan) }
             }
         }
@@ -143,14 +151,15 @@ enum PodSyncPlanner {
             let podName = "\(pod.metadata?.name ?? "")_\(pod.metadata?.namespace ?? "")(\(uid))"
             plan.waiting[name] = WaitingReason(
                 reason: "CrashLoopBackOff",
-                message: "back-off \(backoff.delay(key).wholeSeconds)s restarting failed container=\(name) pod=\(podName)")
+                message: "back-off \(backoff.delay(key).goString) restarting failed container=\(name) pod=\(podName)")
             plan.requeueAfter = min(plan.requeueAfter ?? remaining, remaining)
         } else {
             plan.actions.append(.startContainer(name: name, attempt: latest.attempt + 1, isInit: isInit))
         }
     }
 
-    /// Keeps the newest two exited instances of a container.
+    /// Keeps a container's two newest instances (the current one and the one before it, for
+    /// `logs --previous`); older exited ones go.
     private static func garbage(_ instances: [RuntimeContainer], into plan: inout PodSyncPlan) {
         for old in instances.dropFirst(2) where old.state == .exited {
             plan.actions.append(.removeContainer(id: old.id))

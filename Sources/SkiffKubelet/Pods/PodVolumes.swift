@@ -145,7 +145,8 @@ struct PodVolumes: Sendable {
             guard let key = item.key, let path = item.path else { continue }
             guard let value = data[key] else {
                 if optional { continue }
-                throw VolumeError(message: "configmap references non-existent config key: \(key)")
+                throw VolumeError(message: object.hasPrefix("Secret") ? "references non-existent secret key: \(key)"
+                                                                      : "configmap references non-existent config key: \(key)")
             }
             files[path] = value
         }

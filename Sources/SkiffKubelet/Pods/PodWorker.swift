@@ -29,7 +29,13 @@ final class PodWorker: Sendable {
         var imageBackoff: RestartBackoff
         /// Per pod uid: why containers wait (image, config and start failures).
         var waiting: [String: [String: WaitingReason]] = [:]
+        /// Per pod uid: when its configMap, secret and downwardAPI files were last refreshed.
+        var volumesRefreshed: [String: Date] = [:]
     }
+
+    /// How often the files of configMap, secret and downwardAPI volumes are brought up to date
+    /// with their objects (Kubernetes: about a minute; shorter here, the reads are cheap).
+    static let volumeRefreshPeriod: TimeInterval = 5
 
     let runtime: any ContainerRuntime
     let images: ImageStore
@@ -100,6 +106,7 @@ final class PodWorker: Sendable {
             }
         }
         if !plan.actions.isEmpty { view = try await runtimeView(uid) }
+        if let sandbox = view.readySandbox { await refreshVolumes(pod, sandbox: sandbox) }
         probes.track(pod, view: view)
         if try await finishDeletion(pod, view: view) { return nil }
         try await writeStatus(pod, view: view)
@@ -122,6 +129,7 @@ final class PodWorker: Sendable {
         probes.forget(uid: uid)
         shared.withLock { state in
             state.waiting[uid] = nil
+            state.volumesRefreshed[uid] = nil
             state.backoff.forget(prefix: uid + "/")
             state.imageBackoff.forget(prefix: uid + "/")
         }
@@ -344,6 +352,24 @@ final class PodWorker: Sendable {
             fresh.status = rebuilt
             _ = try await client.updateStatus(fresh)
         }
+    }
+
+    /// Rewrites projected files whose objects changed (atomically; containers see the new set
+    /// without a restart). Failures wait for the next period: the old files stay.
+    private func refreshVolumes(_ pod: Pod, sandbox: RuntimeSandbox) async {
+        let uid = pod.metadata?.uid ?? ""
+        let projected = (pod.spec?.volumes ?? []).contains { $0.configMap != nil || $0.secret != nil || $0.downwardAPI != nil }
+        guard projected, pod.metadata?.deletionTimestamp == nil else { return }
+        let current = now()
+        let due = shared.withLock { state -> Bool in
+            guard current.timeIntervalSince(state.volumesRefreshed[uid] ?? .distantPast) >= Self.volumeRefreshPeriod else { return false }
+            state.volumesRefreshed[uid] = current
+            return true
+        }
+        guard due else { return }
+        let hostIP = settings.hostIP()
+        _ = try? await volumes.prepare(pod, sources: volumeSources(pod.metadata?.namespace ?? "default"), hostIP: hostIP,
+                                       podIP: pod.spec?.hostNetwork == true ? hostIP : sandbox.ip)
     }
 
     // MARK: small things

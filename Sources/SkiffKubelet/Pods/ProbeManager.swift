@@ -21,6 +21,8 @@ import Glibc
 
 final class ProbeManager: Sendable {
     enum Kind: String, Sendable { case startup, liveness, readiness }
+    /// A probe's verdict so far: none yet, or the last threshold crossed.
+    enum Result: Sendable, Equatable { case unknown, success, failure }
 
     private struct Worker {
         var containerID: String
@@ -28,8 +30,8 @@ final class ProbeManager: Sendable {
     }
 
     private struct State {
-        /// uid -> container name -> kind -> current result (true = success).
-        var results: [String: [String: [Kind: Bool]]] = [:]
+        /// uid -> container name -> kind -> current result.
+        var results: [String: [String: [Kind: Result]]] = [:]
         var workers: [String: Worker] = [:]  // key: uid/container/kind
     }
 
@@ -45,7 +47,7 @@ final class ProbeManager: Sendable {
     /// Containers whose liveness or startup probe has failed its threshold.
     func livenessFailures(_ uid: String) -> Set<String> {
         state.withLock { state in
-            Set((state.results[uid] ?? [:]).filter { $0.value[.liveness] == false || $0.value[.startup] == false }.keys)
+            Set((state.results[uid] ?? [:]).filter { $0.value[.liveness] == .failure || $0.value[.startup] == .failure }.keys)
         }
     }
 
@@ -54,8 +56,8 @@ final class ProbeManager: Sendable {
     func readiness(_ uid: String) -> (notReady: Set<String>, notStarted: Set<String>) {
         state.withLock { state in
             let results = state.results[uid] ?? [:]
-            return (Set(results.filter { $0.value[.readiness] != nil && $0.value[.readiness] != true }.keys),
-                    Set(results.filter { $0.value[.startup] != nil && $0.value[.startup] != true }.keys))
+            return (Set(results.filter { $0.value[.readiness] != nil && $0.value[.readiness] != .success }.keys),
+                    Set(results.filter { $0.value[.startup] != nil && $0.value[.startup] != .success }.keys))
         }
     }
 
@@ -86,8 +88,8 @@ final class ProbeManager: Sendable {
             }
             for (workerKey, (container, id, kind, probe)) in wanted where state.workers[workerKey] == nil {
                 let name = container.name ?? ""
-                // Before the first result: readiness is false, liveness true, startup false.
-                state.results[uid, default: [:]][name, default: [:]][kind] = kind == .liveness
+                // Before the first result: not ready, not started, not failed.
+                state.results[uid, default: [:]][name, default: [:]][kind] = .unknown
                 let task = Task { [weak self] () -> Void in
                     guard let self else { return }
                     await self.run(kind, probe: probe, container: container, containerID: id, uid: uid, podIP: podIP, pod: key)
@@ -129,14 +131,15 @@ final class ProbeManager: Sendable {
             try await Task.sleep(for: .seconds(Int64(max(0, probe.initialDelaySeconds ?? 0))))
             while !Task.isCancelled {
                 // Liveness and readiness start once the startup probe has succeeded.
-                let gated = kind != .startup && state.withLock { $0.results[uid]?[name]?[.startup] } == false
+                let startup = state.withLock { $0.results[uid]?[name]?[.startup] }
+                let gated = kind != .startup && startup != nil && startup != .success
                 if !gated {
                     let ok = await Self.probe(probe, container: container, containerID: containerID, podIP: podIP,
                                               timeout: timeout, runtime: runtime)
                     if ok { successes += 1; failures = 0 } else { failures += 1; successes = 0 }
-                    var result: Bool? = nil
-                    if ok && successes >= (kind == .readiness ? successThreshold : 1) { result = true }
-                    if !ok && failures >= failureThreshold { result = false }
+                    var result: Result? = nil
+                    if ok && successes >= (kind == .readiness ? successThreshold : 1) { result = .success }
+                    if !ok && failures >= failureThreshold { result = .failure }
                     if let result {
                         let changed = state.withLock { state -> Bool in
                             guard state.workers["\(uid)/\(name)/\(kind.rawValue)"]?.containerID == containerID else { return false }
@@ -146,7 +149,7 @@ final class ProbeManager: Sendable {
                         }
                         if changed { onChange(pod) }
                         // A startup probe is done once it succeeded.
-                        if kind == .startup && result == true { return }
+                        if kind == .startup && result == .success { return }
                     }
                 }
                 try await Task.sleep(for: period)

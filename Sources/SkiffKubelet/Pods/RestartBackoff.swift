@@ -50,6 +50,12 @@ struct RestartBackoff: Sendable {
 extension Duration {
     static func seconds(_ interval: TimeInterval) -> Duration { .nanoseconds(Int64(interval * 1e9)) }
 
-    /// Whole seconds, as Kubernetes prints them in messages ("back-off 20s").
-    var wholeSeconds: Int64 { components.seconds }
+    /// As Go prints a time.Duration of whole seconds: "20s", "1m20s", "5m0s", "1h0m0s".
+    var goString: String {
+        let total = components.seconds
+        let (hours, minutes, seconds) = (total / 3600, total / 60 % 60, total % 60)
+        if hours > 0 { return "\(hours)h\(minutes)m\(seconds)s" }
+        if minutes > 0 { return "\(minutes)m\(seconds)s" }
+        return "\(seconds)s"
+    }
 }

@@ -132,6 +132,9 @@ public final class RuncRuntime: ContainerRuntime {
         var container: RuntimeContainer
         var cgroupsPath: String
         var initPid: Int32?
+        /// The shim watching the container: while it lives, a dead init is still being
+        /// written up (its status file is on the way).
+        var shimPid: Int32?
     }
 
     public func createContainer(in sandbox: RuntimeSandbox, _ config: ContainerConfig, image: Image) async throws -> String {
@@ -181,10 +184,12 @@ public final class RuncRuntime: ContainerRuntime {
             "--log-max-bytes", String(configuration.logMaxBytes),
         ], timeout: .seconds(60)).run()
         let text = result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard result.status == 0, text.hasPrefix("started "), let pid = Int32(text.dropFirst(8)) else {
+        let words = text.split(separator: " ")
+        guard result.status == 0, words.count == 3, words[0] == "started", let pid = Int32(words[1]), let shim = Int32(words[2]) else {
             throw RuntimeError(Self.cleanRuncError(result.stderrText.isEmpty ? text : result.stderrText))
         }
         record.initPid = pid
+        record.shimPid = shim
         record.container.startedAt = Date()
         record.container.state = .running
         try save(record, to: dir)
@@ -235,7 +240,7 @@ public final class RuncRuntime: ContainerRuntime {
             container.exitCode = status.exitCode
             container.finishedAt = Date(timeIntervalSince1970: status.finishedAt)
             container.reason = status.oomKilled ? "OOMKilled" : (status.exitCode == 0 ? "Completed" : "Error")
-        } else if record.initPid != nil, !Self.alive(record.initPid) {
+        } else if record.initPid != nil, !Self.alive(record.initPid), !Self.alive(record.shimPid) {
             // Died without a status: the shim itself was killed. Kubernetes' wording for this.
             container.state = .exited
             container.exitCode = 137

@@ -1,0 +1,323 @@
+/// End to end with the real runtime: probes of each kind, every volume type, pod-to-pod
+/// traffic, and a kubelet restart that adopts running containers and removes orphans.
+import Foundation
+import SkiffClient
+import SkiffTestSupport
+import SkiffWire
+import Testing
+
+@Suite("Pod features on a real node", .serialized, .enabled(if: nodeTestsUnavailable == nil))
+struct PodFeatureTests {
+    @Test("a failing exec liveness probe restarts the container")
+    func livenessExec() async throws {
+        try await withNode { cluster in
+            try await cluster.apply("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: live}
+                spec:
+                  nodeName: node-1
+                  terminationGracePeriodSeconds: 1
+                  containers:
+                  - name: main
+                    image: busybox
+                    command: ["sh", "-c", "touch /tmp/healthy; sleep 2; rm /tmp/healthy; sleep 3600"]
+                    livenessProbe:
+                      exec: {command: ["cat", "/tmp/healthy"]}
+                      periodSeconds: 1
+                      failureThreshold: 2
+                """)
+            let restarted = try await cluster.waitForPod("live", "restarted by its liveness probe") { pod in
+                pod.restartCount >= 1 && pod.status?.containerStatuses.first?.state?.running != nil
+            }
+            #expect(restarted.status?.containerStatuses.first?.lastState?.terminated != nil)
+            let events = try await cluster.client.list(Event.self, namespace: "default", fieldSelector: "involvedObject.name=live")
+            #expect(events.items.contains { $0.reason == "Killing" && $0.message == "Stopping container main" })
+        }
+    }
+
+    @Test("httpGet and tcpSocket readiness probes decide readiness; a startup probe holds the others back")
+    func readinessAndStartup() async throws {
+        try await withNode { cluster in
+            try await cluster.apply("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: web}
+                spec:
+                  nodeName: node-1
+                  containers:
+                  - name: http
+                    image: busybox
+                    command: ["sh", "-c", "mkdir -p /www; echo ok > /www/ready.html; httpd -f -p 8080 -h /www"]
+                    ports: [{name: web, containerPort: 8080}]
+                    readinessProbe:
+                      httpGet: {path: /ready.html, port: web}
+                      periodSeconds: 1
+                      failureThreshold: 1
+                  - name: tcp
+                    image: busybox
+                    command: ["sh", "-c", "sleep 2; mkdir /www; httpd -f -p 9090 -h /www"]
+                    startupProbe:
+                      exec: {command: ["true"]}
+                      periodSeconds: 1
+                    readinessProbe:
+                      tcpSocket: {port: 9090}
+                      periodSeconds: 1
+                """)
+            let ready = try await cluster.waitRunning("web")
+            #expect(ready.status?.containerStatuses.allSatisfy { $0.ready == true && $0.started == true } == true)
+
+            // The page goes away: the HTTP probe now gets 404 and the pod stops being ready.
+            let removed = try await cluster.skiffctl(["exec", "web", "-c", "http", "--", "rm", "/www/ready.html"])
+            #expect(removed.status == 0)
+            let unready = try await cluster.waitForPod("web", "unready") { pod in
+                pod.status?.conditions.first { $0.type == "Ready" }?.status == "False"
+            }
+            #expect(unready.status?.conditions.first { $0.type == "Ready" }?.message == "containers with unready status: [http]")
+            #expect(unready.status?.containerStatuses.first { $0.name == "tcp" }?.ready == true)
+            _ = try await cluster.skiffctl(["exec", "web", "-c", "http", "--", "sh", "-c", "echo ok > /www/ready.html"])
+            _ = try await cluster.waitRunning("web")
+        }
+    }
+
+    @Test("volumes: emptyDir (also in memory), hostPath, configMap and secret files that follow updates, downwardAPI, persistentVolumeClaim")
+    func volumes() async throws {
+        try await withNode { cluster in
+            let host = cluster.directory + "/host-data"
+            let claimed = cluster.directory + "/pv-data"
+            try FileManager.default.createDirectory(atPath: claimed, withIntermediateDirectories: true)
+            try "from the volume\n".write(toFile: claimed + "/seed", atomically: true, encoding: .utf8)
+            try await cluster.apply("""
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: conf}
+                data: {app.properties: "mode=one\\n", other: x}
+                ---
+                apiVersion: v1
+                kind: Secret
+                metadata: {name: key}
+                stringData: {token: abc123}
+                ---
+                apiVersion: v1
+                kind: PersistentVolume
+                metadata: {name: pv1}
+                spec:
+                  capacity: {storage: 1Gi}
+                  accessModes: [ReadWriteOnce]
+                  hostPath: {path: \(claimed)}
+                ---
+                apiVersion: v1
+                kind: PersistentVolumeClaim
+                metadata: {name: claim}
+                spec:
+                  accessModes: [ReadWriteOnce]
+                  resources: {requests: {storage: 1Gi}}
+                  volumeName: pv1
+                """)
+            // No binder runs in this test: mark the claim Bound as the binder would.
+            var claim = try await cluster.client.get(PersistentVolumeClaim.self, name: "claim", namespace: "default")
+            claim.status = PersistentVolumeClaimStatus(phase: "Bound")
+            _ = try await cluster.client.updateStatus(claim)
+            try await cluster.apply("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: vols, labels: {tier: backend}}
+                spec:
+                  nodeName: node-1
+                  volumes:
+                  - {name: scratch, emptyDir: {}}
+                  - {name: fast, emptyDir: {medium: Memory, sizeLimit: 16Mi}}
+                  - {name: host, hostPath: {path: \(host), type: DirectoryOrCreate}}
+                  - {name: conf, configMap: {name: conf, items: [{key: app.properties, path: config/app.properties}]}}
+                  - {name: key, secret: {secretName: key}}
+                  - {name: info, downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}}
+                  - {name: data, persistentVolumeClaim: {claimName: claim}}
+                  containers:
+                  - name: writer
+                    image: busybox
+                    command: ["sh", "-c", "echo shared > /scratch/note; echo host > /host/from-pod; sleep 3600"]
+                    volumeMounts: [{name: scratch, mountPath: /scratch}, {name: host, mountPath: /host}]
+                  - name: reader
+                    image: busybox
+                    command: ["sleep", "3600"]
+                    volumeMounts:
+                    - {name: scratch, mountPath: /scratch}
+                    - {name: fast, mountPath: /fast}
+                    - {name: conf, mountPath: /etc/app}
+                    - {name: key, mountPath: /etc/key, readOnly: true}
+                    - {name: info, mountPath: /etc/info}
+                    - {name: data, mountPath: /data}
+                """)
+            _ = try await cluster.waitRunning("vols")
+            func read(_ command: String) async throws -> String {
+                try await cluster.skiffctl(["exec", "vols", "-c", "reader", "--", "sh", "-c", command]).stdout
+            }
+            let shared = await eventually(timeout: .seconds(10)) { (try? await read("cat /scratch/note")) == "shared\n" }
+            #expect(shared, "the two containers share the emptyDir")
+            #expect(try await read("grep ' /fast ' /proc/mounts | cut -d' ' -f3") == "tmpfs\n")
+            #expect(try await read("cat /etc/app/config/app.properties") == "mode=one\n")
+            #expect(try await read("ls /etc/app") == "config\n", "only the listed item is projected")
+            // Neither file ends in a newline; skiffctl ends its output with one.
+            #expect(try await read("cat /etc/key/token") == "abc123\n")
+            #expect(try await read("cat /etc/info/labels") == "tier=\"backend\"\n")
+            #expect(try await read("cat /data/seed") == "from the volume\n")
+            #expect(try await read("touch /etc/key/x 2>&1; echo $?") != "0\n", "a readOnly mount refuses writes")
+            let fromPod = await eventually(timeout: .seconds(10)) {
+                (try? String(contentsOfFile: host + "/from-pod", encoding: .utf8)) == "host\n"
+            }
+            #expect(fromPod)
+
+            // An update to the ConfigMap reaches the mounted file without a restart.
+            var conf = try await cluster.client.get(ConfigMap.self, name: "conf", namespace: "default")
+            conf.data["app.properties"] = "mode=two\n"
+            _ = try await cluster.client.update(conf)
+            let updated = await eventually(timeout: .seconds(20)) {
+                (try? await read("cat /etc/app/config/app.properties")) == "mode=two\n"
+            }
+            #expect(updated)
+            #expect(try await cluster.pod("vols").restartCount == 0)
+        }
+    }
+
+    @Test("pods reach each other by IP across the node's bridge")
+    func podToPod() async throws {
+        try await withNode { cluster in
+            try await cluster.apply("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: server}
+                spec:
+                  nodeName: node-1
+                  containers:
+                  - name: main
+                    image: busybox
+                    command: ["sh", "-c", "mkdir /www; hostname > /www/index.html; httpd -f -p 80 -h /www"]
+                    readinessProbe: {tcpSocket: {port: 80}, periodSeconds: 1}
+                ---
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: client}
+                spec:
+                  nodeName: node-1
+                  containers:
+                  - {name: main, image: busybox, command: ["sleep", "3600"]}
+                """)
+            let server = try await cluster.waitRunning("server")
+            let client = try await cluster.waitRunning("client")
+            let serverIP = try #require(server.status?.podIP)
+            #expect(serverIP != client.status?.podIP)
+            // (busybox-static's wget crashes on -T; `timeout` bounds it instead.)
+            let fetched = try await cluster.skiffctl(["exec", "client", "--", "timeout", "5", "wget", "-qO-", "http://\(serverIP)/"])
+            #expect(fetched.status == 0 && fetched.stdout == "server\n")
+            // The node reaches the pod too (probes depend on it).
+            let fromNode = try cluster.node.inNamespace(["/usr/bin/timeout", "5", "/bin/busybox", "wget", "-qO-", "http://\(serverIP)/"])
+            #expect(fromNode == "server\n")
+            // And nothing leaves: an address outside the cluster is unreachable from a pod.
+            let outside = try await cluster.skiffctl(["exec", "client", "--", "timeout", "3", "wget", "-qO-", "http://192.0.2.10/"])
+            #expect(outside.status != 0)
+        }
+    }
+
+    @Test("a restarted kubelet adopts the running containers and removes those of pods deleted meanwhile")
+    func restartAdopts() async throws {
+        try await withNode { cluster in
+            try await cluster.apply("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: keep}
+                spec:
+                  nodeName: node-1
+                  containers:
+                  - {name: main, image: busybox, command: ["sleep", "3600"]}
+                ---
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: gone}
+                spec:
+                  nodeName: node-1
+                  containers:
+                  - {name: main, image: busybox, command: ["sleep", "3600"]}
+                """)
+            let before = try await cluster.waitRunning("keep")
+            _ = try await cluster.waitRunning("gone")
+            let containerID = try #require(before.status?.containerStatuses.first?.containerID)
+
+            await cluster.node.crashKubelet()
+            let forced = try await cluster.skiffctl(["delete", "pod", "gone", "--force"])
+            #expect(forced.status == 0)
+            try await cluster.node.startKubelet()
+
+            let containers = cluster.node.dataDirectory + "/runtime/containers"
+            let cleaned = await eventually(timeout: .seconds(30)) {
+                ((try? FileManager.default.contentsOfDirectory(atPath: containers)) ?? []).count == 1
+            }
+            #expect(cleaned, "the orphan's container is removed and no duplicate is started")
+            let after = try await cluster.waitRunning("keep")
+            #expect(after.status?.containerStatuses.first?.containerID == containerID)
+            #expect(after.restartCount == 0)
+            let logs = try await cluster.skiffctl(["exec", "keep", "--", "echo", "still here"])
+            #expect(logs.stdout == "still here\n")
+        }
+    }
+
+    @Test("the node renews its Lease and reports Ready with its capacity")
+    func heartbeats() async throws {
+        try await withNode { cluster in
+            let client = cluster.client
+            let first = try await client.get(Lease.self, name: "node-1", namespace: "kube-node-lease")
+            #expect(first.spec?.holderIdentity == "node-1")
+            #expect(first.spec?.leaseDurationSeconds == 40)
+            #expect(first.metadata?.ownerReferences.first?.kind == "Node")
+            let node = try await client.get(Node.self, name: "node-1")
+            let ready = try #require(node.status?.conditions.first { $0.type == "Ready" })
+            #expect(ready.status == "True" && ready.reason == "KubeletReady")
+            #expect(node.status?.capacity["memory"] == "8Gi")
+            #expect(node.status?.capacity["pods"] == "110")
+        }
+    }
+}
+
+@Suite("Kubelet safety and the fake runtime", .serialized, .enabled(if: nodeTestsUnavailable == nil))
+struct KubeletModeTests {
+    @Test("the kubelet refuses to run pods in a network namespace with a default route")
+    func refusesDefaultRoute() async throws {
+        let plane = try ControlPlane()
+        defer { Task { await plane.stop() } }
+        try await plane.start()
+        let node = try TestNode(plane: plane)
+        // A default route inside the test's own namespace, through a veth whose peer is there too:
+        // nothing can leave, but the kubelet must still refuse.
+        try node.inNamespace(["ip", "link", "add", "a0", "type", "veth", "peer", "name", "a1"])
+        try node.inNamespace(["ip", "addr", "add", "10.254.0.1/30", "dev", "a0"])
+        try node.inNamespace(["ip", "link", "set", "a0", "up"])
+        try node.inNamespace(["ip", "route", "add", "default", "via", "10.254.0.2"])
+        do {
+            try await node.startKubelet()
+            Issue.record("the kubelet started")
+        } catch {
+            #expect("\(error)".contains("refusing to run pods: this network namespace has a default route"))
+        }
+        await node.teardown()
+        await plane.stop()
+    }
+
+    @Test("with the fake runtime a kubelet runs pods in memory, for logic and scale runs")
+    func fakeRuntime() async throws {
+        try await withNode(kubeletArguments: ["--runtime", "fake"]) { cluster in
+            for index in 0..<20 {
+                _ = try await cluster.client.create(Pod(metadata: ObjectMeta(name: "p\(index)", namespace: "default"),
+                                                        spec: PodSpec(containers: [Container(name: "c", image: "busybox")],
+                                                                      nodeName: "node-1")))
+            }
+            let client = cluster.client
+            let running = await eventually(timeout: .seconds(30), interval: .milliseconds(100)) {
+                let pods = (try? await client.list(Pod.self, namespace: "default"))?.items ?? []
+                return pods.count == 20 && pods.allSatisfy { $0.status?.phase == "Running" && $0.status?.podIP != nil }
+            }
+            #expect(running)
+            let ips = Set(try await client.list(Pod.self, namespace: "default").items.compactMap { $0.status?.podIP })
+            #expect(ips.count == 20)
+            #expect(!FileManager.default.fileExists(atPath: cluster.node.dataDirectory + "/runtime"))
+        }
+    }
+}
