@@ -41,8 +41,11 @@ public final class Kubelet: Sendable {
         public var crashLoopBackoff: (base: Duration, cap: Duration)
         public var pidsLimit: Int64?
         public var listenURL: String?
+        /// Where usage reports are published (default ipc://RUN/kubelet-NODE-events.sock).
+        public var eventsURL: String?
         public var workers: Int
         public var statusPeriod: Duration
+        public var metricsPeriod: Duration
 
         public enum RuntimeKind: String, Sendable { case runc, fake }
 
@@ -53,7 +56,7 @@ public final class Kubelet: Sendable {
                     shimPath: String, cniBinDirectory: String = "/usr/lib/cni", syncPeriod: Duration = .seconds(1),
                     crashLoopBackoff: (base: Duration, cap: Duration) = (.seconds(10), .seconds(300)),
                     pidsLimit: Int64? = 4096, listenURL: String? = nil, workers: Int = 4,
-                    statusPeriod: Duration = .seconds(10)) {
+                    statusPeriod: Duration = .seconds(10), metricsPeriod: Duration = .seconds(10), eventsURL: String? = nil) {
             self.nodeName = nodeName
             self.runDirectory = runDirectory
             self.dataDirectory = dataDirectory
@@ -75,6 +78,8 @@ public final class Kubelet: Sendable {
             self.listenURL = listenURL
             self.workers = workers
             self.statusPeriod = statusPeriod
+            self.metricsPeriod = metricsPeriod
+            self.eventsURL = eventsURL
         }
     }
 
@@ -86,6 +91,8 @@ public final class Kubelet: Sendable {
     private let worker: PodWorker
     private let agent: NodeAgent
     private let server: RequestServer
+    private let publisher: Publisher
+    private let usage: UsageCollector
     private let logger: Logger
 
     public init(_ configuration: Configuration, logger: Logger = Logger(label: "skiff.kubelet")) throws {
@@ -128,6 +135,14 @@ public final class Kubelet: Sendable {
         server = try RequestServer(component: "kubelet", options: RequestServer.Options(
             sender: sender, directory: EndpointDirectory(runDirectory: configuration.runDirectory)))
         let listen = configuration.listenURL ?? "ipc://\(configuration.runDirectory)/\(sender).sock"
+        publisher = try Publisher(component: "kubelet", options: Publisher.Options(
+            sender: sender, directory: EndpointDirectory(runDirectory: configuration.runDirectory)))
+        let cgroupParent = "/skiff/\(configuration.nodeName)"
+        let measuresCgroups = configuration.runtime == .runc
+        usage = UsageCollector(nodeName: configuration.nodeName, runtime: runtime, pods: informer.indexer, publisher: publisher,
+                               period: configuration.metricsPeriod,
+                               nodeUsage: { measuresCgroups ? CgroupTree.usage(cgroupParent) : ContainerUsage(cpuNanoseconds: 0, memoryWorkingSetBytes: 0) },
+                               logger: logger)
         var capacity = configuration.capacity
         capacity["pods"] = capacity["pods"] ?? "110"
         agent = NodeAgent(settings: NodeSettings(name: configuration.nodeName, labels: configuration.labels,
@@ -135,7 +150,7 @@ public final class Kubelet: Sendable {
                                                  capacity: capacity, nodeIP: configuration.nodeIP, kubeletEndpoint: listen,
                                                  statusPeriod: configuration.statusPeriod),
                           client: client, runtime: runtime, images: images, now: now, logger: logger)
-        let handler = KubeletServer(pods: informer.indexer, runtime: runtime)
+        let handler = KubeletServer(pods: informer.indexer, runtime: runtime, usage: usage)
         server.handle(KubeletRequest.self) { request, _ in await handler.handle(request) }
         informer.addEventHandler(onAdd: { queue.add(ObjectKey($0)) },
                                  onUpdate: { _, pod in queue.add(ObjectKey(pod)) },
@@ -147,12 +162,15 @@ public final class Kubelet: Sendable {
             try await NetworkSafety.prepare(podCIDR: podCIDR, clusterCIDRs: configuration.clusterCIDRs)
         }
         try server.bind(to: agent.settings.kubeletEndpoint)
+        try publisher.bind(to: configuration.eventsURL
+            ?? "ipc://\(configuration.runDirectory)/kubelet-\(configuration.nodeName)-events.sock")
         try await agent.register()
         logger.info("node registered", metadata: ["node": "\(configuration.nodeName)", "runtime": "\(runtime.version)"])
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.server.run() }
             group.addTask { try? await self.informer.run() }
             group.addTask { await self.agent.run() }
+            group.addTask { await self.usage.run() }
             group.addTask {
                 guard (try? await self.informer.waitForSync()) != nil else { return }
                 await withTaskGroup(of: Void.self) { workers in
@@ -172,6 +190,7 @@ public final class Kubelet: Sendable {
     public func close() async {
         queue.shutDown()
         await server.close()
+        publisher.close()
         await client.close()
     }
 

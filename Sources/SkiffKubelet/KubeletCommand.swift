@@ -87,6 +87,12 @@ public struct KubeletCommand: AsyncParsableCommand {
     @Option(help: "Where to serve logs and exec (default ipc://RUN/kubelet-NODE.sock).")
     var listen: String?
 
+    @Option(help: "Where to publish usage reports (default ipc://RUN/kubelet-NODE-events.sock).")
+    var events: String?
+
+    @Option(help: "Seconds between usage reports.")
+    var metricsSeconds: Int = 10
+
     @Flag(help: "Stop and remove every container, sandbox, mount and cgroup this node made, then exit.")
     var teardown = false
 
@@ -193,6 +199,7 @@ public struct KubeletCommand: AsyncParsableCommand {
             runtime: Kubelet.Configuration.RuntimeKind(rawValue: runtime) ?? .runc, runcPath: runc, shimPath: shimPath,
             cniBinDirectory: cniBinDir, syncPeriod: .seconds(syncSeconds),
             crashLoopBackoff: (.seconds(crashLoopBackoffSeconds), .seconds(crashLoopBackoffMaxSeconds)),
-            pidsLimit: podPidsLimit > 0 ? podPidsLimit : nil, listenURL: listen, statusPeriod: .seconds(statusSeconds))
+            pidsLimit: podPidsLimit > 0 ? podPidsLimit : nil, listenURL: listen, statusPeriod: .seconds(statusSeconds),
+            metricsPeriod: .seconds(max(1, metricsSeconds)), eventsURL: events)
     }
 }

@@ -32,8 +32,10 @@ struct Cluster {
     func skiffctl(_ arguments: [String]) async throws -> (status: Int32?, stdout: String, stderr: String) {
         // `image` works on the machine's store, not the API: it takes no --run-dir.
         let global = arguments.first == "image" ? [] : ["--run-dir", plane.runDirectory]
-        let child = try ChildProcess("skiffctl", Array(arguments.prefix(1)) + global + Array(arguments.dropFirst()),
-                                     environment: ["SKIFF_IMAGE_DIR": node.imageDirectory])
+        // Global options go last, or before `--` (after it everything is the command's).
+        var full = arguments
+        full.insert(contentsOf: global, at: arguments.firstIndex(of: "--") ?? arguments.endIndex)
+        let child = try ChildProcess("skiffctl", full, environment: ["SKIFF_IMAGE_DIR": node.imageDirectory])
         let status = await child.exitStatus(within: .seconds(60))
         let result = (status, child.stdout, child.stderr)
         await child.stop()

@@ -260,6 +260,43 @@ struct PodFeatureTests {
         }
     }
 
+    @Test("the kubelet measures pods and the node from cgroups: skiffctl top, with CPU limits applied")
+    func usage() async throws {
+        try await withNode(kubeletArguments: ["--metrics-seconds", "1"]) { cluster in
+            try await cluster.apply("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: busy}
+                spec:
+                  nodeName: node-1
+                  containers:
+                  - name: spin
+                    image: busybox
+                    command: ["sh", "-c", "while true; do :; done"]
+                    resources: {limits: {cpu: 200m, memory: 64Mi}}
+                """)
+            _ = try await cluster.waitRunning("busy")
+            // Wait for a report covering a full period of spinning.
+            var cpu = 0
+            let measured = await eventually(timeout: .seconds(20), interval: .milliseconds(500)) {
+                guard let top = try? await cluster.skiffctl(["top", "pods"]), top.status == 0,
+                      let line = top.stdout.split(separator: "\n").first(where: { $0.hasPrefix("busy ") }),
+                      let value = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first,
+                      let milli = Int(value.dropLast()) else { return false }
+                cpu = milli
+                return milli >= 100
+            }
+            #expect(measured, "top pods showed \(cpu)m")
+            // The CFS quota holds it near its 200m limit (some slack for the sampling period).
+            #expect(cpu <= 260)
+            let nodes = try await cluster.skiffctl(["top", "nodes"])
+            #expect(nodes.status == 0)
+            #expect(nodes.stdout.hasPrefix("NAME     CPU(cores)   CPU%   MEMORY(bytes)   MEMORY%\nnode-1   "))
+            let perContainer = try await cluster.skiffctl(["top", "pods", "--containers"])
+            #expect(perContainer.stdout.contains("busy   spin "))
+        }
+    }
+
     @Test("the node renews its Lease and reports Ready with its capacity")
     func heartbeats() async throws {
         try await withNode { cluster in

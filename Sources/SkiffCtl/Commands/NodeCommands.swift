@@ -233,3 +233,101 @@ public struct ImageRemoveCommand: AsyncParsableCommand {
         }
     }
 }
+
+public struct TopCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "top", abstract: "Show CPU and memory use of nodes or pods, as their kubelets measure them.",
+        subcommands: [TopNodesCommand.self, TopPodsCommand.self])
+    public init() {}
+}
+
+/// Quantities as `kubectl top` prints them: CPU in millicores, memory in Mi.
+enum TopFormat {
+    static func cpu(_ quantity: Quantity?) -> String { "\(quantity?.milliValue ?? 0)m" }
+    static func memory(_ quantity: Quantity?) -> String { "\((quantity?.value ?? 0) / (1024 * 1024))Mi" }
+    static func percent(_ used: Int64, of total: Int64) -> String { total > 0 ? "\(used * 100 / total)%" : "<unknown>" }
+}
+
+extension Session {
+    /// Every node with its latest usage report (nil where its kubelet has none yet).
+    func usageReports(namespace: String?, kubelet: any KubeletClient) async throws -> [(Node, UsageReport?)] {
+        guard let nodeResource = ResourceCatalog.resource(for: Node.self) else { throw CtlError("nodes are not served") }
+        let nodes = try await client.list(nodeResource, namespace: nil, labelSelector: nil, fieldSelector: nil).items.compactMap { $0 as? Node }
+        var reports: [(Node, UsageReport?)] = []
+        for node in nodes.sorted(by: { ($0.metadata?.name ?? "") < ($1.metadata?.name ?? "") }) {
+            guard let endpoint = node.metadata?.annotations["skiff.io/kubelet-endpoint"] else { reports.append((node, nil)); continue }
+            let response = try? await kubelet.call(KubeletRequest(metrics: MetricsRequest(namespace: namespace)), endpoint: endpoint)
+            reports.append((node, response?.code == 200 ? response?.metrics : nil))
+        }
+        return reports
+    }
+}
+
+public struct TopNodesCommand: SessionCommand {
+    public static let configuration = CommandConfiguration(commandName: "nodes", abstract: "CPU and memory use of each node.",
+                                                           aliases: ["node", "no"])
+    @OptionGroup public var global: GlobalOptions
+    public var kubelet: any KubeletClient = BusKubeletClient()
+    public init() {}
+    enum CodingKeys: CodingKey { case global }
+
+    public func perform(in session: Session) async throws {
+        let reports = try await session.usageReports(namespace: nil, kubelet: kubelet)
+        let measured = reports.compactMap { node, report in report?.node.map { (node, $0) } }
+        guard !measured.isEmpty else { throw CtlError("metrics not available yet") }
+        var rows = [["NAME", "CPU(cores)", "CPU%", "MEMORY(bytes)", "MEMORY%"]]
+        for (node, metrics) in measured {
+            let cpu = metrics.usage["cpu"], memory = metrics.usage["memory"]
+            let allocatable = node.status?.allocatable ?? [:]
+            rows.append([node.metadata?.name ?? "", TopFormat.cpu(cpu),
+                         TopFormat.percent(cpu?.milliValue ?? 0, of: allocatable["cpu"]?.milliValue ?? 0),
+                         TopFormat.memory(memory), TopFormat.percent(memory?.value ?? 0, of: allocatable["memory"]?.value ?? 0)])
+        }
+        session.output.write(lines: TopFormat.table(rows))
+    }
+}
+
+public struct TopPodsCommand: SessionCommand {
+    public static let configuration = CommandConfiguration(commandName: "pods", abstract: "CPU and memory use of each pod.",
+                                                           aliases: ["pod", "po"])
+    @OptionGroup public var global: GlobalOptions
+    @Flag(name: .customLong("containers"), help: "One line per container.") public var containers = false
+    @Flag(name: [.short, .customLong("all-namespaces")], help: "Pods of every namespace.") public var allNamespaces = false
+    public var kubelet: any KubeletClient = BusKubeletClient()
+    public init() {}
+    enum CodingKeys: CodingKey { case global, containers, allNamespaces }
+
+    public func perform(in session: Session) async throws {
+        let reports = try await session.usageReports(namespace: allNamespaces ? nil : session.namespace, kubelet: kubelet)
+        let pods = reports.flatMap { $0.1?.pods ?? [] }
+            .sorted { ($0.metadata?.namespace ?? "", $0.metadata?.name ?? "") < ($1.metadata?.namespace ?? "", $1.metadata?.name ?? "") }
+        guard !pods.isEmpty else {
+            throw CtlError(allNamespaces ? "no pod metrics are available yet" : "no pod metrics are available yet in namespace \(session.namespace)")
+        }
+        var rows = [(allNamespaces ? ["NAMESPACE"] : []) + ["NAME"] + (containers ? ["CONTAINER"] : []) + ["CPU(cores)", "MEMORY(bytes)"]]
+        for pod in pods {
+            let prefix = (allNamespaces ? [pod.metadata?.namespace ?? ""] : []) + [pod.metadata?.name ?? ""]
+            if containers {
+                for container in pod.containers {
+                    rows.append(prefix + [container.name ?? "", TopFormat.cpu(container.usage["cpu"]), TopFormat.memory(container.usage["memory"])])
+                }
+            } else {
+                let cpu = pod.containers.reduce(0) { $0 + ($1.usage["cpu"]?.milliValue ?? 0) }
+                let memory = pod.containers.reduce(0) { $0 + ($1.usage["memory"]?.value ?? 0) }
+                rows.append(prefix + ["\(cpu)m", "\(memory / (1024 * 1024))Mi"])
+            }
+        }
+        session.output.write(lines: TopFormat.table(rows))
+    }
+}
+
+extension TopFormat {
+    /// Left-aligned columns three spaces apart, as kubectl prints them.
+    static func table(_ rows: [[String]]) -> [String] {
+        let widths = (0..<(rows.first?.count ?? 0)).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            zip(row, widths).map { $0.0.padding(toLength: $0.1 + 3, withPad: " ", startingAt: 0) }.joined()
+                .trimmingCharacters(in: .whitespaces)
+        }
+    }
+}

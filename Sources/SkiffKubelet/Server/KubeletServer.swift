@@ -2,7 +2,7 @@
 /// directory as kubelet-NODE and named in the Node's skiff.io/kubelet-endpoint annotation):
 /// container logs read from a byte offset (`skiffctl logs`, `-f` polls from nextOffset,
 /// `--previous` reads the prior instance) and commands run inside a container
-/// (`skiffctl exec`).
+/// (`skiffctl exec`), and the node's latest usage report (`skiffctl top`).
 ///
 /// Concurrency: handlers run concurrently on the pool; they read the pod cache and the
 /// runtime, and block only on their own threads. Must never: read a file outside the
@@ -18,6 +18,7 @@ import Glibc
 struct KubeletServer: Sendable {
     let pods: Indexer<Pod>
     let runtime: any ContainerRuntime
+    let usage: UsageCollector
     /// Largest chunk of log returned at once (stays well under the bus's message size).
     static let maxChunk: Int64 = 1 << 20
 
@@ -25,6 +26,13 @@ struct KubeletServer: Sendable {
         do {
             if let logs = request.logs { return KubeletResponse(code: 200, logs: try await self.logs(logs)) }
             if let exec = request.exec { return KubeletResponse(code: 200, exec: try await self.exec(exec)) }
+            if let metrics = request.metrics {
+                var report = usage.latest
+                if let namespace = metrics.namespace, !namespace.isEmpty {
+                    report.pods = report.pods.filter { $0.metadata?.namespace == namespace }
+                }
+                return KubeletResponse(code: 200, metrics: report)
+            }
             return failure(400, "BadRequest", "the request names neither logs nor exec")
         } catch let error as KubeletServerError {
             return failure(error.code, error.reason, error.message)

@@ -250,6 +250,7 @@ extension WireRegistry {
         "skiff.coordination.v1.LeaseList": LeaseList.self,
         "skiff.coordination.v1.LeaseSpec": LeaseSpec.self,
         "skiff.node.v1.KubeletRequest": KubeletRequest.self,
+        "skiff.node.v1.MetricsRequest": MetricsRequest.self,
         "skiff.node.v1.KubeletResponse": KubeletResponse.self,
         "skiff.node.v1.ContainerLogRequest": ContainerLogRequest.self,
         "skiff.node.v1.ContainerLogResponse": ContainerLogResponse.self,

@@ -28,6 +28,7 @@ extension KubeletRequest: WireMessage {
         let c = pointer.pointee
         if let p = c.logs { self.logs = try ContainerLogRequest(cStruct: p) }
         if let p = c.exec { self.exec = try ExecRequest(cStruct: p) }
+        if let p = c.metrics { self.metrics = try MetricsRequest(cStruct: p) }
     }
 
     func cStruct(in arena: Arena) throws(WireError) -> UnsafeMutablePointer<Skiff__Node__V1__KubeletRequest> {
@@ -35,6 +36,41 @@ extension KubeletRequest: WireMessage {
         skiff__node__v1__kubelet_request__init(c)
         if let v = self.logs { c.pointee.logs = try v.cStruct(in: arena) }
         if let v = self.exec { c.pointee.exec = try v.cStruct(in: arena) }
+        if let v = self.metrics { c.pointee.metrics = try v.cStruct(in: arena) }
+        return c
+    }
+}
+
+extension MetricsRequest: WireMessage {
+    public static let protoName = "skiff.node.v1.MetricsRequest"
+
+    public func serializedBytes() throws(WireError) -> [UInt8] {
+        let arena = Arena()
+        let message = try cStruct(in: arena)
+        let size = skiff__node__v1__metrics_request__get_packed_size(message)
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = skiff__node__v1__metrics_request__pack(message, buffer.baseAddress)
+        }
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(WireError) {
+        guard let message = withWireBytes(bytes, { skiff__node__v1__metrics_request__unpack(nil, $0, $1) }) else {
+            throw WireError(.malformed, path: Self.protoName, "not a valid encoding of \(Self.protoName)")
+        }
+        defer { skiff__node__v1__metrics_request__free_unpacked(message, nil) }
+        try self.init(cStruct: message)
+    }
+
+    init(cStruct pointer: UnsafePointer<Skiff__Node__V1__MetricsRequest>) throws(WireError) {
+        self.init()
+        let c = pointer.pointee
+        if let p = c.namespace_ { self.namespace = try wireString(p, "skiff.node.v1.MetricsRequest.namespace") }
+    }
+
+    func cStruct(in arena: Arena) throws(WireError) -> UnsafeMutablePointer<Skiff__Node__V1__MetricsRequest> {
+        let c = arena.make(Skiff__Node__V1__MetricsRequest.self)
+        skiff__node__v1__metrics_request__init(c)
+        if let v = self.namespace { c.pointee.namespace_ = try arena.cString(v, "skiff.node.v1.MetricsRequest.namespace") }
         return c
     }
 }
@@ -66,6 +102,7 @@ extension KubeletResponse: WireMessage {
         if let p = c.status { self.status = try Status(cStruct: p) }
         if let p = c.logs { self.logs = try ContainerLogResponse(cStruct: p) }
         if let p = c.exec { self.exec = try ExecResponse(cStruct: p) }
+        if let p = c.metrics { self.metrics = try UsageReport(cStruct: p) }
     }
 
     func cStruct(in arena: Arena) throws(WireError) -> UnsafeMutablePointer<Skiff__Node__V1__KubeletResponse> {
@@ -75,6 +112,7 @@ extension KubeletResponse: WireMessage {
         if let v = self.status { c.pointee.status = try v.cStruct(in: arena) }
         if let v = self.logs { c.pointee.logs = try v.cStruct(in: arena) }
         if let v = self.exec { c.pointee.exec = try v.cStruct(in: arena) }
+        if let v = self.metrics { c.pointee.metrics = try v.cStruct(in: arena) }
         return c
     }
 }

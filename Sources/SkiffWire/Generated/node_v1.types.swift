@@ -4,15 +4,32 @@
 public struct KubeletRequest: Sendable, Equatable {
     public var logs: ContainerLogRequest? = nil
     public var exec: ExecRequest? = nil
+    /// The node's latest usage report (`skiffctl top`).
+    public var metrics: MetricsRequest? = nil
 
     public init() {}
 
     public init(
         logs: ContainerLogRequest? = nil,
-        exec: ExecRequest? = nil
+        exec: ExecRequest? = nil,
+        metrics: MetricsRequest? = nil
     ) {
         self.logs = logs
         self.exec = exec
+        self.metrics = metrics
+    }
+}
+
+public struct MetricsRequest: Sendable, Equatable {
+    /// Only this namespace's pods; empty: every pod.
+    public var namespace: String? = nil
+
+    public init() {}
+
+    public init(
+        namespace: String? = nil
+    ) {
+        self.namespace = namespace
     }
 }
 
@@ -23,6 +40,7 @@ public struct KubeletResponse: Sendable, Equatable {
     public var status: Status? = nil
     public var logs: ContainerLogResponse? = nil
     public var exec: ExecResponse? = nil
+    public var metrics: UsageReport? = nil
 
     public init() {}
 
@@ -30,12 +48,14 @@ public struct KubeletResponse: Sendable, Equatable {
         code: Int32? = nil,
         status: Status? = nil,
         logs: ContainerLogResponse? = nil,
-        exec: ExecResponse? = nil
+        exec: ExecResponse? = nil,
+        metrics: UsageReport? = nil
     ) {
         self.code = code
         self.status = status
         self.logs = logs
         self.exec = exec
+        self.metrics = metrics
     }
 }
 

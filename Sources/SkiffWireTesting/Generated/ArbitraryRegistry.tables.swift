@@ -252,6 +252,7 @@ extension ArbitraryRegistry {
         LeaseList.self,
         LeaseSpec.self,
         KubeletRequest.self,
+        MetricsRequest.self,
         KubeletResponse.self,
         ContainerLogRequest.self,
         ContainerLogResponse.self,

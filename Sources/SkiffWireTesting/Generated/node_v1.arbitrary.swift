@@ -7,6 +7,15 @@ extension KubeletRequest: Arbitrary {
         var v = KubeletRequest()
         if g.present() && depth > 0 { v.logs = ContainerLogRequest.arbitrary(using: &g, depth: depth - 1) }
         if g.present() && depth > 0 { v.exec = ExecRequest.arbitrary(using: &g, depth: depth - 1) }
+        if g.present() && depth > 0 { v.metrics = MetricsRequest.arbitrary(using: &g, depth: depth - 1) }
+        return v
+    }
+}
+
+extension MetricsRequest: Arbitrary {
+    public static func arbitrary(using g: inout ValueGenerator, depth: Int) -> MetricsRequest {
+        var v = MetricsRequest()
+        if g.present() { v.namespace = g.string() }
         return v
     }
 }
@@ -18,6 +27,7 @@ extension KubeletResponse: Arbitrary {
         if g.present() && depth > 0 { v.status = Status.arbitrary(using: &g, depth: depth - 1) }
         if g.present() && depth > 0 { v.logs = ContainerLogResponse.arbitrary(using: &g, depth: depth - 1) }
         if g.present() && depth > 0 { v.exec = ExecResponse.arbitrary(using: &g, depth: depth - 1) }
+        if g.present() && depth > 0 { v.metrics = UsageReport.arbitrary(using: &g, depth: depth - 1) }
         return v
     }
 }

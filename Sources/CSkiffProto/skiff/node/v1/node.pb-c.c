@@ -52,6 +52,51 @@ void   skiff__node__v1__kubelet_request__free_unpacked
   assert(message->base.descriptor == &skiff__node__v1__kubelet_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   skiff__node__v1__metrics_request__init
+                     (Skiff__Node__V1__MetricsRequest         *message)
+{
+  static const Skiff__Node__V1__MetricsRequest init_value = SKIFF__NODE__V1__METRICS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t skiff__node__v1__metrics_request__get_packed_size
+                     (const Skiff__Node__V1__MetricsRequest *message)
+{
+  assert(message->base.descriptor == &skiff__node__v1__metrics_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t skiff__node__v1__metrics_request__pack
+                     (const Skiff__Node__V1__MetricsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &skiff__node__v1__metrics_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t skiff__node__v1__metrics_request__pack_to_buffer
+                     (const Skiff__Node__V1__MetricsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &skiff__node__v1__metrics_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Skiff__Node__V1__MetricsRequest *
+       skiff__node__v1__metrics_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Skiff__Node__V1__MetricsRequest *)
+     protobuf_c_message_unpack (&skiff__node__v1__metrics_request__descriptor,
+                                allocator, len, data);
+}
+void   skiff__node__v1__metrics_request__free_unpacked
+                     (Skiff__Node__V1__MetricsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &skiff__node__v1__metrics_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   skiff__node__v1__kubelet_response__init
                      (Skiff__Node__V1__KubeletResponse         *message)
 {
@@ -469,7 +514,7 @@ void   skiff__node__v1__usage_report__free_unpacked
   assert(message->base.descriptor == &skiff__node__v1__usage_report__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor skiff__node__v1__kubelet_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor skiff__node__v1__kubelet_request__field_descriptors[3] =
 {
   {
     "logs",
@@ -495,15 +540,28 @@ static const ProtobufCFieldDescriptor skiff__node__v1__kubelet_request__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "metrics",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Skiff__Node__V1__KubeletRequest, metrics),
+    &skiff__node__v1__metrics_request__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned skiff__node__v1__kubelet_request__field_indices_by_name[] = {
   1,   /* field[1] = exec */
   0,   /* field[0] = logs */
+  2,   /* field[2] = metrics */
 };
 static const ProtobufCIntRange skiff__node__v1__kubelet_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor skiff__node__v1__kubelet_request__descriptor =
 {
@@ -513,14 +571,52 @@ const ProtobufCMessageDescriptor skiff__node__v1__kubelet_request__descriptor =
   "Skiff__Node__V1__KubeletRequest",
   "skiff.node.v1",
   sizeof(Skiff__Node__V1__KubeletRequest),
-  2,
+  3,
   skiff__node__v1__kubelet_request__field_descriptors,
   skiff__node__v1__kubelet_request__field_indices_by_name,
   1,  skiff__node__v1__kubelet_request__number_ranges,
   (ProtobufCMessageInit) skiff__node__v1__kubelet_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor skiff__node__v1__kubelet_response__field_descriptors[4] =
+static const ProtobufCFieldDescriptor skiff__node__v1__metrics_request__field_descriptors[1] =
+{
+  {
+    "namespace",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Skiff__Node__V1__MetricsRequest, namespace_),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned skiff__node__v1__metrics_request__field_indices_by_name[] = {
+  0,   /* field[0] = namespace */
+};
+static const ProtobufCIntRange skiff__node__v1__metrics_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor skiff__node__v1__metrics_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "skiff.node.v1.MetricsRequest",
+  "MetricsRequest",
+  "Skiff__Node__V1__MetricsRequest",
+  "skiff.node.v1",
+  sizeof(Skiff__Node__V1__MetricsRequest),
+  1,
+  skiff__node__v1__metrics_request__field_descriptors,
+  skiff__node__v1__metrics_request__field_indices_by_name,
+  1,  skiff__node__v1__metrics_request__number_ranges,
+  (ProtobufCMessageInit) skiff__node__v1__metrics_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor skiff__node__v1__kubelet_response__field_descriptors[5] =
 {
   {
     "code",
@@ -570,17 +666,30 @@ static const ProtobufCFieldDescriptor skiff__node__v1__kubelet_response__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "metrics",
+    5,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Skiff__Node__V1__KubeletResponse, metrics),
+    &skiff__node__v1__usage_report__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned skiff__node__v1__kubelet_response__field_indices_by_name[] = {
   0,   /* field[0] = code */
   3,   /* field[3] = exec */
   2,   /* field[2] = logs */
+  4,   /* field[4] = metrics */
   1,   /* field[1] = status */
 };
 static const ProtobufCIntRange skiff__node__v1__kubelet_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor skiff__node__v1__kubelet_response__descriptor =
 {
@@ -590,7 +699,7 @@ const ProtobufCMessageDescriptor skiff__node__v1__kubelet_response__descriptor =
   "Skiff__Node__V1__KubeletResponse",
   "skiff.node.v1",
   sizeof(Skiff__Node__V1__KubeletResponse),
-  4,
+  5,
   skiff__node__v1__kubelet_response__field_descriptors,
   skiff__node__v1__kubelet_response__field_indices_by_name,
   1,  skiff__node__v1__kubelet_response__number_ranges,

@@ -17,6 +17,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "skiff/meta/v1/meta.pb-c.h"
 
 typedef struct Skiff__Node__V1__KubeletRequest Skiff__Node__V1__KubeletRequest;
+typedef struct Skiff__Node__V1__MetricsRequest Skiff__Node__V1__MetricsRequest;
 typedef struct Skiff__Node__V1__KubeletResponse Skiff__Node__V1__KubeletResponse;
 typedef struct Skiff__Node__V1__ContainerLogRequest Skiff__Node__V1__ContainerLogRequest;
 typedef struct Skiff__Node__V1__ContainerLogResponse Skiff__Node__V1__ContainerLogResponse;
@@ -43,10 +44,27 @@ struct  Skiff__Node__V1__KubeletRequest
   ProtobufCMessage base;
   Skiff__Node__V1__ContainerLogRequest *logs;
   Skiff__Node__V1__ExecRequest *exec;
+  /*
+   * The node's latest usage report (`skiffctl top`).
+   */
+  Skiff__Node__V1__MetricsRequest *metrics;
 };
 #define SKIFF__NODE__V1__KUBELET_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&skiff__node__v1__kubelet_request__descriptor) \
-    , NULL, NULL }
+    , NULL, NULL, NULL }
+
+
+struct  Skiff__Node__V1__MetricsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Only this namespace's pods; empty: every pod.
+   */
+  char *namespace_;
+};
+#define SKIFF__NODE__V1__METRICS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&skiff__node__v1__metrics_request__descriptor) \
+    , NULL }
 
 
 /*
@@ -61,10 +79,11 @@ struct  Skiff__Node__V1__KubeletResponse
   Skiff__Meta__V1__Status *status;
   Skiff__Node__V1__ContainerLogResponse *logs;
   Skiff__Node__V1__ExecResponse *exec;
+  Skiff__Node__V1__UsageReport *metrics;
 };
 #define SKIFF__NODE__V1__KUBELET_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&skiff__node__v1__kubelet_response__descriptor) \
-    , 0, 0, NULL, NULL, NULL }
+    , 0, 0, NULL, NULL, NULL, NULL }
 
 
 /*
@@ -281,6 +300,25 @@ Skiff__Node__V1__KubeletRequest *
 void   skiff__node__v1__kubelet_request__free_unpacked
                      (Skiff__Node__V1__KubeletRequest *message,
                       ProtobufCAllocator *allocator);
+/* Skiff__Node__V1__MetricsRequest methods */
+void   skiff__node__v1__metrics_request__init
+                     (Skiff__Node__V1__MetricsRequest         *message);
+size_t skiff__node__v1__metrics_request__get_packed_size
+                     (const Skiff__Node__V1__MetricsRequest   *message);
+size_t skiff__node__v1__metrics_request__pack
+                     (const Skiff__Node__V1__MetricsRequest   *message,
+                      uint8_t             *out);
+size_t skiff__node__v1__metrics_request__pack_to_buffer
+                     (const Skiff__Node__V1__MetricsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Skiff__Node__V1__MetricsRequest *
+       skiff__node__v1__metrics_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   skiff__node__v1__metrics_request__free_unpacked
+                     (Skiff__Node__V1__MetricsRequest *message,
+                      ProtobufCAllocator *allocator);
 /* Skiff__Node__V1__KubeletResponse methods */
 void   skiff__node__v1__kubelet_response__init
                      (Skiff__Node__V1__KubeletResponse         *message);
@@ -463,6 +501,9 @@ void   skiff__node__v1__usage_report__free_unpacked
 typedef void (*Skiff__Node__V1__KubeletRequest_Closure)
                  (const Skiff__Node__V1__KubeletRequest *message,
                   void *closure_data);
+typedef void (*Skiff__Node__V1__MetricsRequest_Closure)
+                 (const Skiff__Node__V1__MetricsRequest *message,
+                  void *closure_data);
 typedef void (*Skiff__Node__V1__KubeletResponse_Closure)
                  (const Skiff__Node__V1__KubeletResponse *message,
                   void *closure_data);
@@ -503,6 +544,7 @@ typedef void (*Skiff__Node__V1__UsageReport_Closure)
 /* --- descriptors --- */
 
 extern const ProtobufCMessageDescriptor skiff__node__v1__kubelet_request__descriptor;
+extern const ProtobufCMessageDescriptor skiff__node__v1__metrics_request__descriptor;
 extern const ProtobufCMessageDescriptor skiff__node__v1__kubelet_response__descriptor;
 extern const ProtobufCMessageDescriptor skiff__node__v1__container_log_request__descriptor;
 extern const ProtobufCMessageDescriptor skiff__node__v1__container_log_response__descriptor;
