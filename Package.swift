@@ -92,7 +92,8 @@ let package = Package(
         .target(name: "CSkiffHost"),
         .target(name: "SkiffImages", dependencies: ["CSkiffHost"], swiftSettings: strict),
         .target(name: "SkiffKubelet", dependencies: [
-            "SkiffImages", "SkiffClient", "SkiffAPI", "SkiffBus", "SkiffWire", "SkiffCommandLine",
+            "SkiffImages", "SkiffClient", "SkiffAPI", "SkiffBus", "SkiffWire", "SkiffCommandLine", "SkiffValidation",
+            .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),

@@ -17,6 +17,7 @@ import SkiffBus
 import SkiffClient
 import SkiffImages
 import SkiffWire
+import Synchronization
 
 public final class Kubelet: Sendable {
     public struct Configuration: Sendable {
@@ -46,6 +47,8 @@ public final class Kubelet: Sendable {
         public var workers: Int
         public var statusPeriod: Duration
         public var metricsPeriod: Duration
+        /// Where static pod manifests are read from (nil: no static pods).
+        public var manifestDirectory: String?
 
         public enum RuntimeKind: String, Sendable { case runc, fake }
 
@@ -56,7 +59,8 @@ public final class Kubelet: Sendable {
                     shimPath: String, cniBinDirectory: String = "/usr/lib/cni", syncPeriod: Duration = .seconds(1),
                     crashLoopBackoff: (base: Duration, cap: Duration) = (.seconds(10), .seconds(300)),
                     pidsLimit: Int64? = 4096, listenURL: String? = nil, workers: Int = 4,
-                    statusPeriod: Duration = .seconds(10), metricsPeriod: Duration = .seconds(10), eventsURL: String? = nil) {
+                    statusPeriod: Duration = .seconds(10), metricsPeriod: Duration = .seconds(10), eventsURL: String? = nil,
+                    manifestDirectory: String? = nil) {
             self.nodeName = nodeName
             self.runDirectory = runDirectory
             self.dataDirectory = dataDirectory
@@ -80,6 +84,7 @@ public final class Kubelet: Sendable {
             self.statusPeriod = statusPeriod
             self.metricsPeriod = metricsPeriod
             self.eventsURL = eventsURL
+            self.manifestDirectory = manifestDirectory
         }
     }
 
@@ -93,6 +98,8 @@ public final class Kubelet: Sendable {
     private let server: RequestServer
     private let publisher: Publisher
     private let usage: UsageCollector
+    /// Static pods by key, as last read from the manifest directory.
+    private let staticPods = Mutex<[ObjectKey: Pod]>([:])
     private let logger: Logger
 
     public init(_ configuration: Configuration, logger: Logger = Logger(label: "skiff.kubelet")) throws {
@@ -197,9 +204,21 @@ public final class Kubelet: Sendable {
     private func work() async {
         while let key = await queue.get() {
             defer { queue.done(key) }
-            guard let pod = informer.indexer.get(key) else { continue }
+            let apiPod = informer.indexer.get(key)
+            let staticPod = staticPods.withLock { $0[key] }
             do {
-                if let after = try await worker.sync(pod) { queue.addAfter(key, after) }
+                var after: Duration?
+                if let staticPod {
+                    after = try await worker.syncStatic(staticPod, mirror: apiPod)
+                } else if let apiPod, apiPod.metadata?.annotations[StaticPods.mirrorAnnotation] != nil {
+                    // The mirror of a static pod whose manifest is gone.
+                    _ = try? await client.delete(Pod.self, name: key.name, namespace: key.namespace,
+                                                 options: DeleteOptions(gracePeriodSeconds: 0,
+                                                                        preconditions: Preconditions(uid: apiPod.metadata?.uid)))
+                } else if let apiPod {
+                    after = try await worker.sync(apiPod)
+                }
+                if let after { queue.addAfter(key, after) }
                 queue.forget(key)
             } catch is CancellationError {
                 return
@@ -212,10 +231,22 @@ public final class Kubelet: Sendable {
 
     /// Every sync period: every pod is synced again, and what belongs to no pod is removed.
     private func housekeeping() async {
+        var reportedErrors: [String] = []
         while !Task.isCancelled {
+            if let directory = configuration.manifestDirectory {
+                let (loaded, errors) = StaticPods.load(directory, nodeName: configuration.nodeName)
+                if errors != reportedErrors {
+                    for error in errors { logger.warning("static pod manifest refused", metadata: ["error": "\(error)"]) }
+                    reportedErrors = errors
+                }
+                let current = Dictionary(loaded.map { (ObjectKey($0), $0) }, uniquingKeysWith: { first, _ in first })
+                let previous = staticPods.withLock { state in defer { state = current }; return state }
+                for key in Set(previous.keys).union(current.keys) { queue.add(key) }
+            }
+            let statics = staticPods.withLock { Array($0.values) }
             let pods = informer.indexer.list()
             for pod in pods { queue.add(ObjectKey(pod)) }
-            let known = Set(pods.compactMap { $0.metadata?.uid })
+            let known = Set((pods + statics).compactMap { $0.metadata?.uid })
             let sandboxes = (try? await runtime.listPodSandboxes()) ?? []
             let containers = (try? await runtime.listContainers()) ?? []
             let orphans = Set(sandboxes.map(\.podUID) + containers.map(\.podUID)).subtracting(known)

@@ -90,6 +90,9 @@ public struct KubeletCommand: AsyncParsableCommand {
     @Option(help: "Where to publish usage reports (default ipc://RUN/kubelet-NODE-events.sock).")
     var events: String?
 
+    @Option(help: "A directory of static pod manifests, run without the apiserver and mirrored into it.")
+    var manifestDir: String?
+
     @Option(help: "Seconds between usage reports.")
     var metricsSeconds: Int = 10
 
@@ -200,6 +203,7 @@ public struct KubeletCommand: AsyncParsableCommand {
             cniBinDirectory: cniBinDir, syncPeriod: .seconds(syncSeconds),
             crashLoopBackoff: (.seconds(crashLoopBackoffSeconds), .seconds(crashLoopBackoffMaxSeconds)),
             pidsLimit: podPidsLimit > 0 ? podPidsLimit : nil, listenURL: listen, statusPeriod: .seconds(statusSeconds),
-            metricsPeriod: .seconds(max(1, metricsSeconds)), eventsURL: events)
+            metricsPeriod: .seconds(max(1, metricsSeconds)), eventsURL: events,
+            manifestDirectory: manifestDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
     }
 }

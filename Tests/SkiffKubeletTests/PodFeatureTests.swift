@@ -297,6 +297,62 @@ struct PodFeatureTests {
         }
     }
 
+    @Test("static pods run from the manifest directory, mirrored into the API; the mirror comes back when deleted")
+    func staticPods() async throws {
+        let plane = try ControlPlane()
+        let manifests = plane.directory + "/manifests"
+        try FileManager.default.createDirectory(atPath: manifests, withIntermediateDirectories: true)
+        try """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: static-web, labels: {role: static}}
+            spec:
+              containers:
+              - {name: main, image: busybox, command: ["sleep", "3600"]}
+            """.write(toFile: manifests + "/web.yaml", atomically: true, encoding: .utf8)
+        try "kind: Deployment\n".write(toFile: manifests + "/not-a-pod.yaml", atomically: true, encoding: .utf8)
+        let node = try TestNode(plane: plane)
+        do {
+            try await plane.start()
+            try await node.startKubelet(["--manifest-dir", manifests])
+            let cluster = Cluster(plane: plane, node: node, client: plane.client!, directory: plane.directory)
+            let running = try await cluster.waitRunning("static-web-node-1")
+            #expect(running.metadata?.annotations["kubernetes.io/config.mirror"] != nil)
+            #expect(running.metadata?.annotations["kubernetes.io/config.source"] == "file")
+            #expect(running.metadata?.ownerReferences.first?.kind == "Node")
+            #expect(running.spec?.nodeName == "node-1")
+            let containerID = running.status?.containerStatuses.first?.containerID
+
+            // Deleting the mirror does not stop the static pod: the kubelet mirrors it again.
+            let firstUID = running.metadata?.uid
+            _ = try await cluster.skiffctl(["delete", "pod", "static-web-node-1"])
+            let again = try await cluster.waitForPod("static-web-node-1", "mirrored again") { pod in
+                pod.metadata?.uid != firstUID && pod.status?.phase == "Running"
+            }
+            #expect(again.status?.containerStatuses.first?.containerID == containerID)
+            #expect(again.restartCount == 0)
+
+            // Removing the manifest removes the pod.
+            try FileManager.default.removeItem(atPath: manifests + "/web.yaml")
+            let client = cluster.client
+            let gone = await eventually(timeout: .seconds(30)) {
+                do { _ = try await client.get(Pod.self, name: "static-web-node-1", namespace: "default"); return false } catch { return true }
+            }
+            #expect(gone)
+            let emptied = await eventually(timeout: .seconds(30)) {
+                ((try? FileManager.default.contentsOfDirectory(atPath: node.dataDirectory + "/runtime/containers")) ?? []).isEmpty
+            }
+            #expect(emptied)
+            #expect(node.kubelet?.stderr.contains("not-a-pod.yaml: a static pod manifest holds one object of kind Pod") == true)
+        } catch {
+            await node.teardown()
+            await plane.stop()
+            throw error
+        }
+        await node.teardown()
+        await plane.stop()
+    }
+
     @Test("the node renews its Lease and reports Ready with its capacity")
     func heartbeats() async throws {
         try await withNode { cluster in

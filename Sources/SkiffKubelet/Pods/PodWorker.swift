@@ -65,6 +65,39 @@ final class PodWorker: Sendable {
     /// Syncs the pod; returns when to look again (a back-off ending), if nothing else will
     /// trigger it.
     func sync(_ pod: Pod) async throws -> Duration? {
+        try await sync(pod, statusTarget: pod)
+    }
+
+    /// Syncs a static pod (from the manifest directory), keeping its mirror pod in the API:
+    /// created when missing, replaced when it mirrors an older manifest or is being deleted.
+    func syncStatic(_ pod: Pod, mirror: Pod?) async throws -> Duration? {
+        var mirror = mirror
+        let hash = pod.metadata?.annotations[StaticPods.mirrorAnnotation]
+        if let existing = mirror, existing.metadata?.annotations[StaticPods.mirrorAnnotation] != hash
+            || existing.metadata?.deletionTimestamp != nil {
+            do {
+                _ = try await client.delete(Pod.self, name: existing.metadata?.name ?? "", namespace: existing.metadata?.namespace,
+                                            options: DeleteOptions(gracePeriodSeconds: 0,
+                                                                   preconditions: Preconditions(uid: existing.metadata?.uid)))
+            } catch let error as APIError where error.code == 404 || error.code == 409 {}
+            mirror = nil
+        }
+        if mirror == nil {
+            let node = try? await client.get(Node.self, name: settings.nodeName)
+            do {
+                mirror = try await client.create(StaticPods.mirror(of: pod, node: node))
+            } catch let error as APIError where error.code == 409 {
+                mirror = try await client.get(Pod.self, name: pod.metadata?.name ?? "", namespace: pod.metadata?.namespace)
+            }
+        }
+        var withStatus = pod
+        withStatus.status = mirror?.status
+        return try await sync(withStatus, statusTarget: mirror)
+    }
+
+    /// - Parameter statusTarget: the API object that carries the pod's status (the pod itself,
+    ///   or a static pod's mirror).
+    private func sync(_ pod: Pod, statusTarget: Pod?) async throws -> Duration? {
         let uid = pod.metadata?.uid ?? ""
         var view = try await runtimeView(uid)
         let plan = PodSyncPlanner.plan(pod: pod, view: view, backoff: shared.withLock { $0.backoff }, now: now(),
@@ -109,7 +142,7 @@ final class PodWorker: Sendable {
         if let sandbox = view.readySandbox { await refreshVolumes(pod, sandbox: sandbox) }
         probes.track(pod, view: view)
         if try await finishDeletion(pod, view: view) { return nil }
-        try await writeStatus(pod, view: view)
+        if let statusTarget { try await writeStatus(pod, view: view, to: statusTarget) }
         return requeue
     }
 
@@ -327,23 +360,23 @@ final class PodWorker: Sendable {
         return true
     }
 
-    private func writeStatus(_ pod: Pod, view: PodRuntimeView) async throws {
+    private func writeStatus(_ pod: Pod, view: PodRuntimeView, to target: Pod) async throws {
         let uid = pod.metadata?.uid ?? ""
         let waiting = shared.withLock { $0.waiting[uid] ?? [:] }
         let readiness = probes.readiness(uid)
         let status = PodStatusBuilder.build(PodStatusInputs(pod: pod, view: view, waiting: waiting,
                                                             notReady: readiness.notReady, notStarted: readiness.notStarted,
                                                             hostIP: settings.hostIP(), now: now()))
-        guard status != pod.status else { return }
-        var updated = pod
+        guard status != target.status else { return }
+        var updated = target
         updated.status = status
         do {
             _ = try await client.updateStatus(updated)
         } catch let error as APIError where error.code == 409 {
             // Someone else wrote the pod (the scheduler's condition, a label): write over the
             // fresh copy, keeping their changes to other fields.
-            var fresh = try await client.get(Pod.self, name: pod.metadata?.name ?? "", namespace: pod.metadata?.namespace)
-            guard fresh.metadata?.uid == uid else { return }
+            var fresh = try await client.get(Pod.self, name: target.metadata?.name ?? "", namespace: target.metadata?.namespace)
+            guard fresh.metadata?.uid == target.metadata?.uid else { return }
             var rebuilt = status
             if let scheduled = fresh.status?.conditions.first(where: { $0.type == "PodScheduled" }) {
                 rebuilt.conditions.removeAll { $0.type == "PodScheduled" }
