@@ -353,6 +353,57 @@ struct PodFeatureTests {
         await plane.stop()
     }
 
+    @Test("logs -f follows a container until it exits")
+    func followLogs() async throws {
+        try await withNode { cluster in
+            try await cluster.apply("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: talker}
+                spec:
+                  nodeName: node-1
+                  restartPolicy: Never
+                  containers:
+                  - name: main
+                    image: busybox
+                    command: ["sh", "-c", "sleep 1; for i in 1 2 3; do echo line $i; sleep 0.5; done"]
+                """)
+            try await cluster.waitForPod("talker", "started") { $0.status?.containerStatuses.first?.state?.running != nil }
+            // Started before the output: it must wait for the lines and end when the container does.
+            let followed = try await cluster.skiffctl(["logs", "talker", "-f"])
+            #expect(followed.status == 0)
+            #expect(followed.stdout == "line 1\nline 2\nline 3\n")
+            let tail = try await cluster.skiffctl(["logs", "talker", "--tail", "1"])
+            #expect(tail.stdout == "line 3\n")
+        }
+    }
+
+    @Test("a hostNetwork pod shares the node's network namespace and hostname")
+    func hostNetwork() async throws {
+        try await withNode { cluster in
+            try await cluster.apply("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: hosty}
+                spec:
+                  nodeName: node-1
+                  hostNetwork: true
+                  containers:
+                  - {name: main, image: busybox, command: ["sleep", "3600"]}
+                """)
+            _ = try await cluster.waitRunning("hosty")
+            func names(_ listing: String) -> [String] {
+                listing.split(separator: "\n").compactMap { $0.split(separator: ":").dropFirst().first?.trimmingCharacters(in: .whitespaces) }
+            }
+            let inPod = try await cluster.skiffctl(["exec", "hosty", "--", "ip", "-o", "link"])
+            let onNode = try cluster.node.inNamespace(["ip", "-o", "link"])
+            #expect(inPod.status == 0 && names(inPod.stdout) == names(onNode), "the pod sees the node's interfaces")
+            // The node shares the machine's UTS namespace, so the pod's hostname is the machine's.
+            let hostname = try await cluster.skiffctl(["exec", "hosty", "--", "hostname"])
+            #expect(hostname.stdout == ProcessInfo.processInfo.hostName + "\n")
+        }
+    }
+
     @Test("the node renews its Lease and reports Ready with its capacity")
     func heartbeats() async throws {
         try await withNode { cluster in
