@@ -3,7 +3,6 @@
 /// Concurrency: the main task runs the server; a signal source cancels it. Must never: start
 /// without knowing where its store is.
 import ArgumentParser
-import Dispatch
 import Foundation
 import Logging
 import SkiffBus
@@ -55,19 +54,7 @@ public struct APIServerCommand: AsyncParsableCommand {
             return handler
         }
         let server = try APIServer(configuration)
-        let task = Task { try await server.run() }
-        let signals = [SIGTERM, SIGINT].map { signal -> DispatchSourceSignal in
-            Foundation.signal(signal, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signal)
-            source.setEventHandler { task.cancel() }
-            source.resume()
-            return source
-        }
-        defer { signals.forEach { $0.cancel() } }
-        do {
-            try await task.value
-        } catch is CancellationError {
-        }
+        try await runUntilTerminated { try await server.run() }
         await server.close()
     }
 }

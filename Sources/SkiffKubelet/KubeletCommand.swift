@@ -4,7 +4,6 @@
 /// Concurrency: the main task runs the kubelet; a signal source cancels it. Must never: start
 /// with a flag it could not parse (the error names the flag).
 import ArgumentParser
-import Dispatch
 import Foundation
 import Logging
 import SkiffCommandLine
@@ -177,19 +176,7 @@ public struct KubeletCommand: AsyncParsableCommand {
             return handler
         }
         let kubelet = try Kubelet(try configuration(node: node, run: run, data: data, images: images, shimPath: shimPath, resolv: resolv))
-        let task = Task { try await kubelet.run() }
-        let signals = [SIGTERM, SIGINT].map { signal -> DispatchSourceSignal in
-            Foundation.signal(signal, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signal)
-            source.setEventHandler { task.cancel() }
-            source.resume()
-            return source
-        }
-        defer { signals.forEach { $0.cancel() } }
-        do {
-            try await task.value
-        } catch is CancellationError {
-        }
+        try await runUntilTerminated { try await kubelet.run() }
         await kubelet.close()
     }
 
