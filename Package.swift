@@ -132,7 +132,7 @@ let package = Package(
         .target(name: "CBusBaseline", dependencies: ["CNanomsg", "CSkiffProto"],
                 linkerSettings: [.linkedLibrary("pthread")]),
         .target(name: "SkiffBench", dependencies: ["SkiffBus", "SkiffWire", "CBusBaseline", "CSkiffProto",
-                                                 "SkiffClient", "SkiffTestSupport"],
+                                                 "SkiffClient", "SkiffTestSupport", "SkiffKubelet"],
                 swiftSettings: strict),
         .executableTarget(name: "skiff-bench", dependencies: [
             "SkiffBench", .product(name: "ArgumentParser", package: "swift-argument-parser"),

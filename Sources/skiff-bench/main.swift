@@ -12,10 +12,10 @@ struct SkiffBenchCommand: AsyncParsableCommand {
         commandName: "skiff-bench", abstract: "Benchmark Skiff against its baselines and print the ratios.")
 
     enum Suite: String, ExpressibleByArgument, CaseIterable {
-        case all, foundation, controlPlane = "control-plane"
+        case all, foundation, controlPlane = "control-plane", scheduler, podStartup = "pod-startup"
     }
 
-    @Option(help: "Which benchmarks: all, foundation (bus, codec) or control-plane (writes vs etcd, GET).")
+    @Option(help: "Which benchmarks: all, foundation (bus, codec), control-plane (writes vs etcd, GET), scheduler (pods bound/s) or pod-startup (creation to Running, real containers; needs root).")
     var suite: Suite = .all
 
     @Option(help: "Request/reply round trips per side.") var roundTrips = 20_000
@@ -28,6 +28,10 @@ struct SkiffBenchCommand: AsyncParsableCommand {
     @Option(help: "GET round trips through the apiserver.") var gets = 10_000
     @Option(help: "The etcd binary to compare the store with.") var etcd = "/usr/bin/etcd"
 
+    @Option(help: "Scheduler: cluster sizes (nodes), comma-separated.") var schedulerNodes = "1000,5000"
+    @Option(help: "Scheduler: pods created and bound per cluster size.") var schedulerPods = 10_000
+    @Option(help: "Pod startup: pods created in one burst on one node.") var startupPods = 100
+
     func validate() throws {
         let counts = writeClients.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) > 0 }) else {
@@ -35,6 +39,10 @@ struct SkiffBenchCommand: AsyncParsableCommand {
         }
         guard minWrites > 0, writesPerClient >= 0, gets > 0 else {
             throw ValidationError("--min-writes and --gets must be positive")
+        }
+        let nodes = schedulerNodes.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !nodes.isEmpty, nodes.allSatisfy({ ($0 ?? 0) > 0 }), schedulerPods > 0, startupPods > 0 else {
+            throw ValidationError("--scheduler-nodes must be positive integers separated by commas, --scheduler-pods positive")
         }
     }
 
@@ -55,7 +63,7 @@ struct SkiffBenchCommand: AsyncParsableCommand {
         let log: (String) -> Void = { FileHandle.standardError.write(Data(("  " + $0 + "\n").utf8)) }
         var rows: [ComparisonRow] = []
         var rawRoundTrip: LatencySummary?
-        if suite != .controlPlane {
+        if suite == .all || suite == .foundation {
             var options = BenchmarkOptions()
             options.roundTrips = roundTrips
             options.burst = burst
@@ -64,7 +72,7 @@ struct SkiffBenchCommand: AsyncParsableCommand {
             rows += report.rows
             rawRoundTrip = report.rawRoundTrip
         }
-        if suite != .foundation && !stop.isRaised {
+        if (suite == .all || suite == .controlPlane) && !stop.isRaised {
             var options = ControlPlaneBenchmarkOptions()
             options.clientCounts = writeClients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             options.minimumWrites = minWrites
@@ -72,6 +80,17 @@ struct SkiffBenchCommand: AsyncParsableCommand {
             options.gets = gets
             options.etcdExecutable = etcd
             rows += try await ControlPlaneBenchmarks.run(options, rawRoundTrip: rawRoundTrip, stop: stop, log: log)
+        }
+        if (suite == .all || suite == .scheduler) && !stop.isRaised {
+            var options = SchedulerBenchmarkOptions()
+            options.nodeCounts = schedulerNodes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            options.pods = schedulerPods
+            rows += try await SchedulerBenchmarks.run(options, stop: stop, log: log)
+        }
+        if (suite == .all || suite == .podStartup) && !stop.isRaised {
+            var options = PodStartupBenchmarkOptions()
+            options.pods = startupPods
+            rows += try await PodStartupBenchmarks.run(options, stop: stop, log: log)
         }
         if stop.isRaised { throw ExitCode(130) }
         print("\(ProcessInfo.processInfo.hostName), \(ProcessInfo.processInfo.activeProcessorCount) cores, "

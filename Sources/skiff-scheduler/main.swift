@@ -1,1 +1,5 @@
-print("skiff-scheduler: not yet")
+// skiff-scheduler: the scheduler's executable; everything is in Sources/SkiffScheduler.
+import SkiffCommandLine
+import SkiffScheduler
+
+await SchedulerCommand.executeAsRoot()

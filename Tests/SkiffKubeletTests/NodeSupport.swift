@@ -74,20 +74,25 @@ struct Cluster {
 }
 
 /// Runs `body` against a fresh control plane and one node; removes everything on every path.
-func withNode(kubeletArguments: [String] = [], _ body: (Cluster) async throws -> Void) async throws {
+/// With `scheduler`, a real skiff-scheduler runs too.
+func withNode(kubeletArguments: [String] = [], scheduler: Bool = false, _ body: (Cluster) async throws -> Void) async throws {
     let plane = try ControlPlane()
     var node: TestNode?
+    var schedulerProcess: ChildProcess?
     do {
         try await plane.start()
         let started = try TestNode(plane: plane)
         node = started
         try await started.startKubelet(kubeletArguments)
+        if scheduler { schedulerProcess = try ChildProcess("skiff-scheduler", ["--run-dir", plane.runDirectory]) }
         try await body(Cluster(plane: plane, node: started, client: plane.client!, directory: plane.directory))
     } catch {
+        await schedulerProcess?.stop()
         await node?.teardown()
         await plane.stop()
         throw error
     }
+    await schedulerProcess?.stop()
     await node?.teardown()
     await plane.stop()
 }

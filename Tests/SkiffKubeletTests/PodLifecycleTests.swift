@@ -93,6 +93,28 @@ struct PodLifecycleTests {
         }
     }
 
+    @Test("skiffctl apply of a pod with no node: the scheduler binds it to the node and the kubelet runs it")
+    func scheduledPod() async throws {
+        try await withNode(scheduler: true) { cluster in
+            try await cluster.apply("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: hello}
+                spec:
+                  containers:
+                  - {name: main, image: busybox, command: ["sh", "-c", "echo hello; sleep 3600"], resources: {requests: {cpu: 100m}}}
+                """)
+            let pod = try await cluster.waitRunning("hello")
+            #expect(pod.spec?.nodeName == "node-1")
+            #expect(pod.status?.conditions.first { $0.type == "PodScheduled" }?.status == "True")
+            let events = try await cluster.client.list(Event.self, namespace: "default", fieldSelector: "involvedObject.name=hello")
+            #expect(events.items.contains { $0.reason == "Scheduled" && $0.message == "Successfully assigned default/hello to node-1" })
+            #expect(events.items.contains { $0.reason == "Started" && $0.source?.component == "kubelet" })
+            let logged = await eventually(timeout: .seconds(10)) { (try? await cluster.skiffctl(["logs", "hello"]))?.stdout == "hello\n" }
+            #expect(logged)
+        }
+    }
+
     @Test("a container over its memory limit is OOM killed and reported OOMKilled with exit code 137")
     func oomKill() async throws {
         try await withNode { cluster in

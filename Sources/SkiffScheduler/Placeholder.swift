@@ -1,1 +1,0 @@
-// SkiffScheduler: placeholder until the scheduler lands.
