@@ -251,6 +251,8 @@ public final class Kubelet: Sendable {
             let containers = (try? await runtime.listContainers()) ?? []
             let orphans = Set(sandboxes.map(\.podUID) + containers.map(\.podUID)).subtracting(known)
             for uid in orphans {
+                // Stopping is not a reason to remove anything: the next kubelet adopts it.
+                guard !Task.isCancelled else { return }
                 logger.info("removing containers of a pod that is gone", metadata: ["uid": "\(uid)"])
                 await worker.removeOrphan(uid: uid)
             }

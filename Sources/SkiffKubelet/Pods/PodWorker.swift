@@ -100,8 +100,26 @@ final class PodWorker: Sendable {
     private func sync(_ pod: Pod, statusTarget: Pod?) async throws -> Duration? {
         let uid = pod.metadata?.uid ?? ""
         var view = try await runtimeView(uid)
-        let plan = PodSyncPlanner.plan(pod: pod, view: view, backoff: shared.withLock { $0.backoff }, now: now(),
-                                       livenessFailures: probes.livenessFailures(uid))
+        var requeue: Duration?
+        // A new sandbox is followed at once by a second pass that starts the containers in it,
+        // as Kubernetes' SyncPod does both in one go.
+        for _ in 0..<2 {
+            let plan = PodSyncPlanner.plan(pod: pod, view: view, backoff: shared.withLock { $0.backoff }, now: now(),
+                                           livenessFailures: probes.livenessFailures(uid))
+            if let after = try await apply(plan, to: pod, view: view) { requeue = min(requeue ?? after, after) }
+            if !plan.actions.isEmpty { view = try await runtimeView(uid) }
+            guard plan.actions.contains(.createSandbox), view.readySandbox != nil else { break }
+        }
+        if let sandbox = view.readySandbox { await refreshVolumes(pod, sandbox: sandbox) }
+        probes.track(pod, view: view)
+        if try await finishDeletion(pod, view: view) { return nil }
+        if let statusTarget { try await writeStatus(pod, view: view, to: statusTarget) }
+        return requeue
+    }
+
+    /// Performs a plan's actions in order; returns when to look again, if a back-off says so.
+    private func apply(_ plan: PodSyncPlan, to pod: Pod, view: PodRuntimeView) async throws -> Duration? {
+        let uid = pod.metadata?.uid ?? ""
         var requeue = plan.requeueAfter
         shared.withLock { state in
             // Back-off reasons are recomputed every sync; failures recorded below add to them.
@@ -138,11 +156,6 @@ final class PodWorker: Sendable {
                 try await runtime.removeContainer(id)
             }
         }
-        if !plan.actions.isEmpty { view = try await runtimeView(uid) }
-        if let sandbox = view.readySandbox { await refreshVolumes(pod, sandbox: sandbox) }
-        probes.track(pod, view: view)
-        if try await finishDeletion(pod, view: view) { return nil }
-        if let statusTarget { try await writeStatus(pod, view: view, to: statusTarget) }
         return requeue
     }
 
@@ -151,7 +164,10 @@ final class PodWorker: Sendable {
     func removeOrphan(uid: String) async {
         guard let view = try? await runtimeView(uid) else { return }
         for container in view.containers {
-            if container.state == .running { try? await runtime.stopContainer(container.id, gracePeriod: .seconds(2)) }
+            if container.state == .running {
+                do { try await runtime.stopContainer(container.id, gracePeriod: .seconds(2)) } catch { return }
+            }
+            guard !Task.isCancelled else { return }
             try? await runtime.removeContainer(container.id)
         }
         for sandbox in view.sandboxes {

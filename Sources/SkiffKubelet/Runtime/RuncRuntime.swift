@@ -17,6 +17,7 @@
 import Foundation
 import Logging
 import SkiffImages
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,6 +47,15 @@ public final class RuncRuntime: ContainerRuntime {
     public let configuration: Configuration
     public let version: String
     private let logger: Logger
+    /// Every record on disk, in memory: the kubelet lists the runtime on every pod sync, and
+    /// decoding each file each time cost more than everything else together. Loaded at start
+    /// (adoption), written through on every change.
+    private let records = Mutex(Records())
+
+    private struct Records {
+        var sandboxes: [String: RuntimeSandbox] = [:]
+        var containers: [String: ContainerRecord] = [:]
+    }
     private var sandboxesDirectory: String { configuration.dataDirectory + "/sandboxes" }
     private var containersDirectory: String { configuration.dataDirectory + "/containers" }
     private var runcRoot: String { configuration.dataDirectory + "/runc" }
@@ -57,6 +67,18 @@ public final class RuncRuntime: ContainerRuntime {
                     configuration.dataDirectory + "/runc"] {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
+        var loaded = Records()
+        let fm = FileManager.default
+        let decoder = JSONDecoder()
+        for id in (try? fm.contentsOfDirectory(atPath: configuration.dataDirectory + "/sandboxes")) ?? [] {
+            if let data = fm.contents(atPath: "\(configuration.dataDirectory)/sandboxes/\(id)/sandbox.json"),
+               let sandbox = try? decoder.decode(RuntimeSandbox.self, from: data) { loaded.sandboxes[id] = sandbox }
+        }
+        for id in (try? fm.contentsOfDirectory(atPath: configuration.dataDirectory + "/containers")) ?? [] {
+            if let data = fm.contents(atPath: "\(configuration.dataDirectory)/containers/\(id)/container.json"),
+               let record = try? decoder.decode(ContainerRecord.self, from: data) { loaded.containers[id] = record }
+        }
+        records.withLock { $0 = loaded }
         let output = (try? HostCommand(configuration.runcPath, ["--version"]).runBlocking().stdoutText) ?? ""
         let number = output.split(separator: "\n").first?.split(separator: " ").last.map(String.init) ?? "unknown"
         version = "runc://\(number)"
@@ -102,7 +124,7 @@ public final class RuncRuntime: ContainerRuntime {
 
     public func stopPodSandbox(_ id: String) async throws {
         let dir = "\(sandboxesDirectory)/\(id)"
-        guard var sandbox = load(RuntimeSandbox.self, from: dir + "/sandbox.json") else { return }
+        guard var sandbox = records.withLock({ $0.sandboxes[id] }) else { return }
         if !sandbox.hostNetwork, let network = configuration.network {
             try await network.detach(sandboxID: id, netns: "\(dir)/net")
         }
@@ -117,12 +139,11 @@ public final class RuncRuntime: ContainerRuntime {
             if FileManager.default.fileExists(atPath: path) { Mounts.detach(path) }
         }
         if FileManager.default.fileExists(atPath: dir) { try FileManager.default.removeItem(atPath: dir) }
+        records.withLock { _ = $0.sandboxes.removeValue(forKey: id) }
     }
 
     public func listPodSandboxes() async throws -> [RuntimeSandbox] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: sandboxesDirectory)) ?? []).compactMap {
-            load(RuntimeSandbox.self, from: "\(sandboxesDirectory)/\($0)/sandbox.json")
-        }
+        records.withLock { Array($0.sandboxes.values) }
     }
 
     // MARK: containers
@@ -174,7 +195,7 @@ public final class RuncRuntime: ContainerRuntime {
 
     public func startContainer(_ id: String) async throws {
         let dir = "\(containersDirectory)/\(id)"
-        guard var record = load(ContainerRecord.self, from: dir + "/container.json") else {
+        guard var record = records.withLock({ $0.containers[id] }) else {
             throw RuntimeError("container \(id) not found")
         }
         let result = try await HostCommand(configuration.shimPath, [
@@ -197,7 +218,7 @@ public final class RuncRuntime: ContainerRuntime {
 
     public func stopContainer(_ id: String, gracePeriod: Duration) async throws {
         let dir = "\(containersDirectory)/\(id)"
-        guard let record = load(ContainerRecord.self, from: dir + "/container.json") else { return }
+        guard let record = records.withLock({ $0.containers[id] }) else { return }
         guard record.initPid != nil, !FileManager.default.fileExists(atPath: "\(dir)/status") else { return }
         let exited = { FileManager.default.fileExists(atPath: "\(dir)/status") || !Self.alive(record.initPid) }
         if gracePeriod > .zero {
@@ -216,18 +237,26 @@ public final class RuncRuntime: ContainerRuntime {
 
     public func removeContainer(_ id: String) async throws {
         let dir = "\(containersDirectory)/\(id)"
-        let record = load(ContainerRecord.self, from: dir + "/container.json")
+        let record = records.withLock { $0.containers[id] }
         _ = try? await HostCommand(configuration.runcPath, ["--root", runcRoot, "delete", "--force", id], timeout: .seconds(30)).run()
         if FileManager.default.fileExists(atPath: dir + "/rootfs") { Mounts.detach(dir + "/rootfs") }
         if let record { CgroupTree.remove(record.cgroupsPath) }
         if FileManager.default.fileExists(atPath: dir) { try FileManager.default.removeItem(atPath: dir) }
+        records.withLock { _ = $0.containers.removeValue(forKey: id) }
     }
 
     public func listContainers() async throws -> [RuntimeContainer] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: containersDirectory)) ?? []).compactMap { id in
-            let dir = "\(containersDirectory)/\(id)"
-            guard let record = load(ContainerRecord.self, from: dir + "/container.json") else { return nil }
-            return observe(record, in: dir)
+        let current = records.withLock { Array($0.containers.values) }
+        return current.map { record in
+            // An exited container's record already says so; the others are looked at.
+            if record.container.state == .exited { return record.container }
+            let observed = observe(record, in: "\(containersDirectory)/\(record.container.id)")
+            if observed.state == .exited {
+                var finished = record
+                finished.container = observed
+                try? save(finished, to: "\(containersDirectory)/\(record.container.id)")
+            }
+            return observed
         }
     }
 
@@ -271,7 +300,7 @@ public final class RuncRuntime: ContainerRuntime {
     }
 
     public func usage(_ id: String) async -> ContainerUsage? {
-        guard let record = load(ContainerRecord.self, from: "\(containersDirectory)/\(id)/container.json") else { return nil }
+        guard let record = records.withLock({ $0.containers[id] }) else { return nil }
         return CgroupTree.usage(record.cgroupsPath)
     }
 
@@ -320,14 +349,11 @@ public final class RuncRuntime: ContainerRuntime {
 
     private func save(_ sandbox: RuntimeSandbox, to dir: String) throws {
         try JSONEncoder().encode(sandbox).write(to: URL(fileURLWithPath: dir + "/sandbox.json"), options: .atomic)
+        records.withLock { $0.sandboxes[sandbox.id] = sandbox }
     }
 
     private func save(_ record: ContainerRecord, to dir: String) throws {
         try JSONEncoder().encode(record).write(to: URL(fileURLWithPath: dir + "/container.json"), options: .atomic)
-    }
-
-    private func load<T: Decodable>(_ type: T.Type, from path: String) -> T? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return try? JSONDecoder().decode(type, from: data)
+        records.withLock { $0.containers[record.container.id] = record }
     }
 }
