@@ -47,6 +47,8 @@ public final class Kubelet: Sendable {
         public var workers: Int
         public var statusPeriod: Duration
         public var metricsPeriod: Duration
+        /// A container's log is rotated past this size (Kubernetes' containerLogMaxSize).
+        public var containerLogMaxBytes: Int64 = 10 * 1024 * 1024
         /// Where static pod manifests are read from (nil: no static pods).
         public var manifestDirectory: String?
 
@@ -117,7 +119,8 @@ public final class Kubelet: Sendable {
             }
             runtime = try RuncRuntime(RuncRuntime.Configuration(
                 dataDirectory: data + "/runtime", runcPath: configuration.runcPath, shimPath: configuration.shimPath,
-                network: network, cgroupParent: "skiff/\(configuration.nodeName)"), logger: logger)
+                network: network, cgroupParent: "skiff/\(configuration.nodeName)",
+                logMaxBytes: configuration.containerLogMaxBytes), logger: logger)
         case .fake:
             runtime = FakeRuntime(subnetPrefix: Self.subnetPrefix(configuration.podCIDR))
         }

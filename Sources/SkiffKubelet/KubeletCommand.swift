@@ -92,6 +92,9 @@ public struct KubeletCommand: AsyncParsableCommand {
     @Option(help: "A directory of static pod manifests, run without the apiserver and mirrored into it.")
     var manifestDir: String?
 
+    @Option(help: "A container's log is rotated (to LOG.1) past this size, e.g. 10Mi.")
+    var containerLogMaxSize: String = "10Mi"
+
     @Option(help: "Seconds between usage reports.")
     var metricsSeconds: Int = 10
 
@@ -152,6 +155,9 @@ public struct KubeletCommand: AsyncParsableCommand {
         _ = try capacity()
         _ = try Self.parseLabels(nodeLabels)
         _ = try Self.parseTaints(registerWithTaints)
+        guard let size = Quantity(containerLogMaxSize), size.value > 0 else {
+            throw ValidationError("--container-log-max-size: \(containerLogMaxSize) is not a positive quantity (e.g. 10Mi)")
+        }
     }
 
     public func run() async throws {
@@ -182,7 +188,7 @@ public struct KubeletCommand: AsyncParsableCommand {
 
     func configuration(node: String, run: String, data: String, images: String, shimPath: String,
                        resolv: String) throws -> Kubelet.Configuration {
-        Kubelet.Configuration(
+        var configuration = Kubelet.Configuration(
             nodeName: node, runDirectory: run, dataDirectory: data, imageDirectory: images, podCIDR: podCIDR,
             clusterCIDRs: clusterCIDR, resolvConf: resolv, capacity: try capacity(), labels: try Self.parseLabels(nodeLabels),
             taints: try Self.parseTaints(registerWithTaints), nodeIP: nodeIP,
@@ -192,5 +198,7 @@ public struct KubeletCommand: AsyncParsableCommand {
             pidsLimit: podPidsLimit > 0 ? podPidsLimit : nil, listenURL: listen, statusPeriod: .seconds(statusSeconds),
             metricsPeriod: .seconds(max(1, metricsSeconds)), eventsURL: events,
             manifestDirectory: manifestDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+        configuration.containerLogMaxBytes = Quantity(containerLogMaxSize)?.value ?? configuration.containerLogMaxBytes
+        return configuration
     }
 }

@@ -404,9 +404,35 @@ struct PodFeatureTests {
         }
     }
 
-    @Test("the node renews its Lease and reports Ready with its capacity")
+    @Test("a container's log is rotated past --container-log-max-size; logs reads the current file")
+    func logRotation() async throws {
+        try await withNode(kubeletArguments: ["--container-log-max-size", "4Ki"]) { cluster in
+            try await cluster.apply("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: chatty}
+                spec:
+                  nodeName: node-1
+                  restartPolicy: Never
+                  containers:
+                  - name: main
+                    image: busybox
+                    command: ["sh", "-c", "i=0; while [ $i -lt 2000 ]; do echo line $i; i=$((i+1)); done; echo last"]
+                """)
+            let done = try await cluster.waitForPod("chatty", "Succeeded") { $0.status?.phase == "Succeeded" }
+            let uid = try #require(done.metadata?.uid)
+            let log = "\(cluster.node.dataDirectory)/logs/default_chatty_\(uid)/main/0.log"
+            let current = try #require(FileManager.default.attributesOfItem(atPath: log)[.size] as? Int)
+            let rotated = try #require(FileManager.default.attributesOfItem(atPath: log + ".1")[.size] as? Int)
+            #expect(current <= 4096 && rotated <= 4096 && rotated > 0)
+            let shown = try await cluster.skiffctl(["logs", "chatty", "--tail", "1"])
+            #expect(shown.stdout == "last\n")
+        }
+    }
+
+    @Test("the node renews its Lease and reports Ready with its capacity, labels and taints")
     func heartbeats() async throws {
-        try await withNode { cluster in
+        try await withNode(kubeletArguments: ["--node-labels", "disk=ssd,zone=a", "--register-with-taints", "dedicated=infra:NoSchedule"]) { cluster in
             let client = cluster.client
             let first = try await client.get(Lease.self, name: "node-1", namespace: "kube-node-lease")
             #expect(first.spec?.holderIdentity == "node-1")
@@ -417,6 +443,14 @@ struct PodFeatureTests {
             #expect(ready.status == "True" && ready.reason == "KubeletReady")
             #expect(node.status?.capacity["memory"] == "8Gi")
             #expect(node.status?.capacity["pods"] == "110")
+            #expect(node.metadata?.labels["disk"] == "ssd" && node.metadata?.labels["zone"] == "a")
+            #expect(node.spec?.taints.map { "\($0.key ?? "")=\($0.value ?? ""):\($0.effect ?? "")" } == ["dedicated=infra:NoSchedule"])
+            // The Lease is renewed: its renewTime moves on.
+            let renewed = await eventually(timeout: .seconds(30), interval: .milliseconds(500)) {
+                let lease = try? await client.get(Lease.self, name: "node-1", namespace: "kube-node-lease")
+                return lease?.spec?.renewTime != nil && lease?.spec?.renewTime != first.spec?.renewTime
+            }
+            #expect(renewed)
         }
     }
 }
