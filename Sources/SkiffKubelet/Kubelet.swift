@@ -161,7 +161,12 @@ public final class Kubelet: Sendable {
                                                  statusPeriod: configuration.statusPeriod),
                           client: client, runtime: runtime, images: images, now: now, logger: logger)
         let handler = KubeletServer(pods: informer.indexer, runtime: runtime, usage: usage)
-        server.handle(KubeletRequest.self) { request, _ in await handler.handle(request) }
+        let informer = self.informer
+        server.handle(KubeletRequest.self) { request, _ in
+            // A kubelet that just started answers only once it knows its pods (not "not found").
+            try? await informer.waitForSync()
+            return await handler.handle(request)
+        }
         informer.addEventHandler(onAdd: { queue.add(ObjectKey($0)) },
                                  onUpdate: { _, pod in queue.add(ObjectKey(pod)) },
                                  onDelete: { queue.add(ObjectKey($0)) })

@@ -132,6 +132,31 @@ static void write_status(const struct options *o, int wait_status) {
     rename(temporary, o->status);
 }
 
+// Appends to the log, rotating it to LOG.1 whenever the next bytes would take it past the
+// limit, so that no file grows beyond it (a long chunk spans files). Returns the open log.
+static int append_log(const struct options *o, int log, const char *bytes, size_t length) {
+    while (length > 0 && log >= 0) {
+        size_t room = length;
+        struct stat st;
+        if (o->log_max_bytes > 0 && fstat(log, &st) == 0) {
+            long long left = o->log_max_bytes - (long long)st.st_size;
+            if (left <= 0) {
+                char rotated[4096];
+                snprintf(rotated, sizeof rotated, "%s.1", o->log);
+                rename(o->log, rotated);
+                close(log);
+                log = open_log(o->log);
+                continue;
+            }
+            if ((long long)room > left) room = (size_t)left;
+        }
+        write_all(log, bytes, room);
+        bytes += room;
+        length -= room;
+    }
+    return log;
+}
+
 // The detached monitor: log copying and reaping until the container's init has exited and its
 // output is drained.
 static void monitor(const struct options *o, pid_t init, int out, int err) {
@@ -146,15 +171,7 @@ static void monitor(const struct options *o, pid_t init, int out, int err) {
                 if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
                 ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
                 if (n > 0) {
-                    struct stat st;
-                    if (log >= 0 && o->log_max_bytes > 0 && fstat(log, &st) == 0 && st.st_size + n > o->log_max_bytes) {
-                        char rotated[4096];
-                        snprintf(rotated, sizeof rotated, "%s.1", o->log);
-                        rename(o->log, rotated);
-                        close(log);
-                        log = open_log(o->log);
-                    }
-                    if (log >= 0) write_all(log, buffer, (size_t)n);
+                    log = append_log(o, log, buffer, (size_t)n);
                 } else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
                     close(fds[i].fd);
                     fds[i].fd = -1;
