@@ -5,7 +5,7 @@ SWIFT ?= swift
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 EXECUTABLES = busctl skiff-protogen skiff-bench skiff-store skiff-apiserver skiffctl skiff-scheduler skiff-kubelet skiff-shim
 
-.PHONY: deps build test proto proto-check bench clean
+.PHONY: deps build up down test proto proto-check bench clean
 
 deps:
 	@scripts/install-deps
@@ -17,11 +17,19 @@ build: deps
 	@for exe in $(EXECUTABLES); do ln -sf "$(RELEASE_BIN)/$$exe" "bin/$$exe"; done
 	@echo "built: $(addprefix bin/,$(EXECUTABLES))"
 
+## up: installs what is missing, builds release, starts a one-node cluster (compose/up)
+up: build
+	compose/up --nodes 1
+
+## down: stops the cluster and removes everything it made (compose/down)
+down:
+	compose/down
+
 ## test: generated code up to date, then every test. One process per test target: the wire
 ## property tests saturate the cooperative pool, which would starve the bus servers that the
 ## busctl end-to-end tests run in-process.
 TEST_TARGETS = ProtoGenTests SkiffWireTests SkiffBusTests BusctlTests SkiffAPITests SkiffValidationTests \
-  SkiffClientTests SkiffStoreTests SkiffAPIServerTests SkiffCtlTests SkiffSchedulerTests SkiffKubeletTests
+  SkiffClientTests SkiffStoreTests SkiffAPIServerTests SkiffCtlTests SkiffSchedulerTests SkiffKubeletTests ComposeTests
 test: deps proto-check
 	$(SWIFT) build --build-tests
 	@for target in $(TEST_TARGETS); do \

@@ -161,6 +161,8 @@ let package = Package(
         .testTarget(name: "SkiffSchedulerTests", dependencies: ["SkiffScheduler", "SkiffClient", "SkiffAPI", "SkiffWire",
                                                              "SkiffTestSupport"],
                     swiftSettings: strict),
+        .testTarget(name: "ComposeTests", dependencies: ["SkiffClient", "SkiffWire", "SkiffTestSupport"],
+                    swiftSettings: strict),
         .testTarget(name: "SkiffKubeletTests", dependencies: ["SkiffKubelet", "SkiffImages", "SkiffClient", "SkiffAPI", "SkiffBus", "SkiffWire",
                                                            "SkiffTestSupport"],
                     swiftSettings: strict),

@@ -1,0 +1,134 @@
+/// The supervised cluster as a user runs it: `compose/up --nodes 2` in a temporary directory
+/// (with this build's executables), pods on both nodes reaching each other across the
+/// cluster's fabric, a killed component restarted by supervisord, `compose/scale`,
+/// `compose/status`, `compose/logs`, and `compose/down` leaving nothing behind.
+import Foundation
+import SkiffClient
+import SkiffTestSupport
+import SkiffWire
+import Testing
+
+let composeUnavailable: String? = {
+    var reason = TestNode.missingCapability
+    if reason == nil, !FileManager.default.isExecutableFile(atPath: "/usr/bin/supervisord") {
+        reason = "/usr/bin/supervisord is missing (scripts/install-deps installs supervisor)"
+    }
+    if let reason { print("skipping compose tests: \(reason)") }
+    return reason
+}()
+
+/// compose/ in this checkout.
+let composeDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("compose").path
+
+@Suite("compose", .serialized, .enabled(if: composeUnavailable == nil))
+struct ComposeTests {
+    /// Runs compose/COMMAND against the test's cluster; status and output.
+    static func compose(_ command: String, _ arguments: [String], state: String) async throws -> (status: Int32?, output: String) {
+        let bin = (try Products.path(of: "skiff-kubelet") as NSString).deletingLastPathComponent
+        let child = try ChildProcess(path: "/bin/bash", name: "compose-\(command)",
+                                     ["\(composeDirectory)/\(command)", "--dir", state, "--bin", bin] + arguments)
+        let status = await child.exitStatus(within: .seconds(180))
+        let output = child.stdout + child.stderr
+        await child.stop()
+        return (status, output)
+    }
+
+    static func skiffctl(_ arguments: [String], state: String) async throws -> (status: Int32?, stdout: String) {
+        var full = arguments
+        full.insert(contentsOf: ["--run-dir", state + "/run"], at: arguments.firstIndex(of: "--") ?? arguments.endIndex)
+        let child = try ChildProcess("skiffctl", full)
+        let status = await child.exitStatus(within: .seconds(60))
+        let output = child.stdout
+        await child.stop()
+        return (status, output)
+    }
+
+    /// NAME -> (state, pid, restarts) from compose/status.
+    static func processes(_ state: String) async throws -> [String: (state: String, pid: String, restarts: String)] {
+        let listing = try await compose("status", [], state: state).output
+        var result: [String: (String, String, String)] = [:]
+        for line in listing.split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            if fields.count >= 5 { result[fields[0]] = (fields[1], fields[2], fields[fields.count - 1]) }
+        }
+        return result
+    }
+
+    @Test("compose/up --nodes 2 runs a cluster whose pods reach each other across nodes; down removes it all")
+    func twoNodeCluster() async throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-compose-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let up = try await Self.compose("up", ["--nodes", "2"], state: state)
+        do {
+            #expect(up.status == 0, "compose/up: \(up.output)")
+            #expect(up.output.contains("Skiff is up: 2 node(s)"))
+            let client = try APIClient(ClientConfig(runDirectory: state + "/run", timeout: .seconds(10), component: "test"))
+            defer { Task { await client.close() } }
+            let nodes = try await client.list(Node.self).items
+            #expect(Set(nodes.compactMap { $0.metadata?.name }) == ["node-1", "node-2"])
+
+            // One pod per node, placed by the scheduler through nodeSelector.
+            for (name, node, command) in [("server", "node-2", ["sh", "-c", "mkdir /www; hostname > /www/index.html; httpd -f -p 80 -h /www"]),
+                                          ("client", "node-1", ["sleep", "3600"])] {
+                _ = try await client.create(Pod(metadata: ObjectMeta(name: name, namespace: "default"),
+                                                spec: PodSpec(containers: [Container(name: "main", image: "busybox", command: command)],
+                                                              nodeSelector: ["kubernetes.io/hostname": node])))
+            }
+            let running = await eventually(timeout: .seconds(60), interval: .milliseconds(200)) {
+                let pods = (try? await client.list(Pod.self, namespace: "default"))?.items ?? []
+                return pods.count == 2 && pods.allSatisfy { $0.status?.phase == "Running" }
+            }
+            #expect(running)
+            let server = try await client.get(Pod.self, name: "server", namespace: "default")
+            #expect(server.spec?.nodeName == "node-2")
+            let ip = try #require(server.status?.podIP)
+            #expect(ip.hasPrefix("10.244.2."))
+            let fetched = try await Self.skiffctl(["exec", "client", "--", "timeout", "5", "wget", "-qO-", "http://\(ip)/"], state: state)
+            #expect(fetched.status == 0 && fetched.stdout == "server\n", "pod-to-pod across nodes")
+
+            // kill -9 of a component: supervisord starts it again.
+            let before = try await Self.processes(state)
+            #expect(before.count == 5 && before.values.allSatisfy { $0.state == "RUNNING" }, "\(before)")
+            let schedulerPid = try #require(Int32(before["scheduler-0"]?.pid ?? ""))
+            kill(schedulerPid, SIGKILL)
+            let restarted = await eventually(timeout: .seconds(30), interval: .milliseconds(200)) {
+                guard let now = try? await Self.processes(state)["scheduler-0"] else { return false }
+                return now.state == "RUNNING" && now.pid != String(schedulerPid) && now.restarts == "1"
+            }
+            #expect(restarted)
+
+            let scaled = try await Self.compose("scale", ["scheduler", "2"], state: state)
+            #expect(scaled.status == 0 && scaled.output == "scheduler scaled to 2\n")
+            let two = await eventually(timeout: .seconds(30), interval: .milliseconds(200)) {
+                (try? await Self.processes(state))?["scheduler-1"]?.state == "RUNNING"
+            }
+            #expect(two)
+            let logs = try await Self.compose("logs", ["kubelet-node-1"], state: state)
+            #expect(logs.status == 0 && logs.output.contains("node registered"))
+        } catch {
+            _ = try? await Self.compose("down", [], state: state)
+            throw error
+        }
+        let down = try await Self.compose("down", [], state: state)
+        #expect(down.status == 0, "compose/down: \(down.output)")
+        let namespaces = (try? String(decoding: FileManager.default.contentsOfDirectory(atPath: "/run/netns").joined(separator: " ").utf8, as: UTF8.self)) ?? ""
+        let id = try #require(Self.clusterID(state))
+        #expect(!namespaces.contains("skiff-\(id)-"), "namespaces left: \(namespaces)")
+        let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+        #expect(!mounts.contains(state))
+    }
+
+    /// The id compose/lib.sh derives from the state directory (sha256, first 6 hex digits).
+    static func clusterID(_ state: String) -> String? {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/sh")
+        child.arguments = ["-c", "printf '%s' \"$1\" | sha256sum | cut -c1-6", "sh", state]
+        let pipe = Pipe()
+        child.standardOutput = pipe
+        guard (try? child.run()) != nil else { return nil }
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        child.waitUntilExit()
+        return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -1,0 +1,44 @@
+# Shared by the compose commands: where a cluster lives and how to reach its supervisor.
+# A cluster is a state directory (default ./var): run/ (sockets, endpoints), data/ (the store),
+# log/ (one file per process), compose/ (the generated supervisord.conf, the counts in use),
+# nodes/ (each kubelet's data), images/ (the machine's image store).
+set -euo pipefail
+
+COMPOSE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(dirname "$COMPOSE_DIR")
+STATE_DIR=${SKIFF_STATE_DIR:-$REPO_DIR/var}
+BIN_DIR=${SKIFF_BIN_DIR:-$REPO_DIR/bin}
+
+# --dir DIR and --bin DIR, accepted by every command, before its own arguments.
+parse_common() {
+  ARGS=()
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --dir) STATE_DIR=$2; shift 2 ;;
+      --bin) BIN_DIR=$2; shift 2 ;;
+      *) ARGS+=("$1"); shift ;;
+    esac
+  done
+  mkdir -p "$STATE_DIR"
+  STATE_DIR=$(cd "$STATE_DIR" && pwd)
+  BIN_DIR=$(cd "$BIN_DIR" 2>/dev/null && pwd || echo "$BIN_DIR")
+  # shellcheck source=cluster.conf
+  source "$COMPOSE_DIR/cluster.conf"
+  [ -f "$STATE_DIR/compose/counts.env" ] && source "$STATE_DIR/compose/counts.env"
+  # Network namespace names are per cluster, so a test cluster and yours can run side by side.
+  CLUSTER_ID=$(printf '%s' "$STATE_DIR" | sha256sum | cut -c1-6)
+  SUPERVISOR_CONF=$STATE_DIR/compose/supervisord.conf
+}
+
+node_netns() { echo "skiff-$CLUSTER_ID-n$1"; }
+fabric_netns() { echo "skiff-$CLUSTER_ID-fabric"; }
+node_ip() { echo "$NODE_NETWORK_PREFIX.$((10 + $1))"; }
+node_pod_cidr() { echo "$POD_CIDR_PREFIX.$1.0/24"; }
+
+supervisor_running() {
+  [ -f "$STATE_DIR/compose/supervisord.pid" ] && kill -0 "$(cat "$STATE_DIR/compose/supervisord.pid")" 2>/dev/null
+}
+
+ctl() { supervisorctl -c "$SUPERVISOR_CONF" "$@"; }
+
+die() { echo "compose: $*" >&2; exit 1; }
