@@ -12,10 +12,10 @@ struct SkiffBenchCommand: AsyncParsableCommand {
         commandName: "skiff-bench", abstract: "Benchmark Skiff against its baselines and print the ratios.")
 
     enum Suite: String, ExpressibleByArgument, CaseIterable {
-        case all, foundation, controlPlane = "control-plane", scheduler, podStartup = "pod-startup"
+        case all, foundation, controlPlane = "control-plane", scheduler, podStartup = "pod-startup", clusterMemory = "cluster-memory"
     }
 
-    @Option(help: "Which benchmarks: all, foundation (bus, codec), control-plane (writes vs etcd, GET), scheduler (pods bound/s) or pod-startup (creation to Running, real containers; needs root).")
+    @Option(help: "Which benchmarks: all, foundation (bus, codec), control-plane (writes vs etcd, GET), scheduler (pods bound/s), pod-startup (creation to Running, real containers; needs root) or cluster-memory (the idle cluster's resident memory; needs root).")
     var suite: Suite = .all
 
     @Option(help: "Request/reply round trips per side.") var roundTrips = 20_000
@@ -91,6 +91,9 @@ struct SkiffBenchCommand: AsyncParsableCommand {
             var options = PodStartupBenchmarkOptions()
             options.pods = startupPods
             rows += try await PodStartupBenchmarks.run(options, stop: stop, log: log)
+        }
+        if (suite == .all || suite == .clusterMemory) && !stop.isRaised {
+            rows += try await ClusterMemoryBenchmark.run(ClusterMemoryBenchmarkOptions(), stop: stop, log: log)
         }
         if stop.isRaised { throw ExitCode(130) }
         print("\(ProcessInfo.processInfo.hostName), \(ProcessInfo.processInfo.activeProcessorCount) cores, "
