@@ -53,6 +53,12 @@ extension Session {
     }
 }
 
+/// POD, pod/POD or pods/POD, as kubectl takes a pod argument.
+func podName(_ argument: String) -> String {
+    for prefix in ["pod/", "pods/", "po/"] where argument.hasPrefix(prefix) { return String(argument.dropFirst(prefix.count)) }
+    return argument
+}
+
 func checked(_ response: KubeletResponse) throws -> KubeletResponse {
     guard let code = response.code, (200..<300).contains(code) else {
         throw CtlError(response.status?.message ?? "the kubelet failed (\(response.code ?? 0))")
@@ -100,7 +106,7 @@ public struct LogsCommand: SessionCommand {
     enum CodingKeys: CodingKey { case global, pod, container, follow, previous, tail }
 
     public func perform(in session: Session) async throws {
-        let name = pod.hasPrefix("pod/") ? String(pod.dropFirst(4)) : (pod.hasPrefix("pods/") ? String(pod.dropFirst(5)) : pod)
+        let name = podName(pod)
         let (_, endpoint) = try await session.kubeletEndpoint(forPod: name)
         var request = ContainerLogRequest(namespace: session.namespace, pod: name, container: container, previous: previous,
                                           tailLines: tail >= 0 ? tail : nil)
@@ -142,7 +148,7 @@ public struct ExecCommand: SessionCommand {
 
     public func perform(in session: Session) async throws {
         guard !command.isEmpty else { throw CtlError("you must specify at least one command for the container") }
-        let name = pod.hasPrefix("pod/") ? String(pod.dropFirst(4)) : (pod.hasPrefix("pods/") ? String(pod.dropFirst(5)) : pod)
+        let name = podName(pod)
         let (_, endpoint) = try await session.kubeletEndpoint(forPod: name)
         let input = stdin ? Array(try session.standardInput().utf8) : []
         let request = ExecRequest(namespace: session.namespace, pod: name, container: container, command: command,
