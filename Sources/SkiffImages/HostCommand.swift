@@ -114,8 +114,11 @@ public struct HostCommand: Sendable {
         var input = self.stdin[...]
         var fds = [pollfd(fd: stdout, events: Int16(POLLIN), revents: 0), pollfd(fd: stderr, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: input.isEmpty ? -1 : stdin, events: Int16(POLLOUT), revents: 0)]
-        if input.isEmpty { close(stdin) }
-        _ = fcntl(stdin, F_SETFL, O_NONBLOCK)
+        if input.isEmpty {
+            close(stdin)
+        } else {
+            _ = fcntl(stdin, F_SETFL, fcntl(stdin, F_GETFL) | O_NONBLOCK)
+        }
         var out: [UInt8] = [], err: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         let deadline = timeout.map { ContinuousClock.now + $0 }

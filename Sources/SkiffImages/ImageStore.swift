@@ -33,19 +33,32 @@ public struct ImageStore: Sendable {
 
     /// Every image here, sorted by reference.
     public func list() -> [Image] {
-        let fm = FileManager.default
         var images: [Image] = []
-        for name in (try? fm.subpathsOfDirectory(atPath: directory)) ?? [] where name.hasSuffix("/image.json") {
-            let parts = name.dropLast("/image.json".count).split(separator: "/")
-            guard parts.count >= 2 else { continue }
-            let ref = ImageReference(name: parts.dropLast().joined(separator: "/"), tag: String(parts.last!))
-            if let image = load(ref) { images.append(image) }
+        // NAME may hold slashes (example/app), so walk down to the directories holding an
+        // image.json beside a rootfs, never into a rootfs.
+        func walk(_ relative: [String]) {
+            let path = ([directory] + relative).joined(separator: "/")
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            if entries.contains("image.json") && entries.contains("rootfs") && relative.count >= 2 {
+                let ref = ImageReference(name: relative.dropLast().joined(separator: "/"), tag: relative.last!)
+                if let image = load(ref) { images.append(image) }
+                return
+            }
+            guard relative.count < 8 else { return }
+            for entry in entries where !entry.hasPrefix(".") {
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: "\(path)/\(entry)", isDirectory: &isDirectory), isDirectory.boolValue {
+                    walk(relative + [entry])
+                }
+            }
         }
+        walk([])
         return images.sorted { $0.reference < $1.reference }
     }
 
     /// Imports a rootfs directory, a rootfs tarball or an OCI image archive as `reference`,
-    /// replacing an image of that name and tag.
+    /// replacing an image of that name and tag (containers running from the old one should be
+    /// restarted: their lower layer is gone).
     @discardableResult
     public func importImage(_ reference: String, from path: String) throws -> Image {
         let ref = try ImageReference(reference)
@@ -67,7 +80,8 @@ public struct ImageStore: Sendable {
         }
     }
 
-    /// Removes an image; running containers keep their already mounted copy.
+    /// Removes an image. Containers still running from it lose their lower layer: remove an
+    /// image only when nothing runs from it (the store does not track its users).
     public func remove(_ reference: String) throws {
         let ref = try ImageReference(reference)
         let path = imagePath(ref)
@@ -90,7 +104,7 @@ public struct ImageStore: Sendable {
         guard FileManager.default.isExecutableFile(atPath: busyboxBinary) else {
             throw ImageError("busybox is built from \(busyboxBinary), which is missing (install busybox-static)")
         }
-        return try install(ref) { staging in
+        return try install(ref, replacing: false) { staging in
             let rootfs = staging + "/rootfs"
             let fm = FileManager.default
             for dir in ["bin", "etc", "tmp", "proc", "sys", "dev", "root", "var", "home"] {
@@ -110,7 +124,9 @@ public struct ImageStore: Sendable {
     }
 
     /// Builds an image in a staging directory beside its final place, then renames it in.
-    private func install(_ ref: ImageReference, _ build: (String) throws -> ImageConfig) throws -> Image {
+    /// Without `replacing`, an image that appeared meanwhile (another kubelet built the same
+    /// built-in image) wins and this copy is dropped: its rootfs may already be in use.
+    private func install(_ ref: ImageReference, replacing: Bool = true, _ build: (String) throws -> ImageConfig) throws -> Image {
         let fm = FileManager.default
         let final = imagePath(ref)
         let parent = (final as NSString).deletingLastPathComponent
@@ -122,6 +138,7 @@ public struct ImageStore: Sendable {
         try? fm.removeItem(atPath: staging + "/oci")
         config.id = config.id ?? "sha256:" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         try JSONEncoder().encode(config).write(to: URL(fileURLWithPath: staging + "/image.json"))
+        if !replacing, let existing = load(ref) { return existing }
         let old = final + ".old-\(UUID().uuidString.prefix(8))"
         if fm.fileExists(atPath: final) { try fm.moveItem(atPath: final, toPath: old) }
         try fm.moveItem(atPath: staging, toPath: final)

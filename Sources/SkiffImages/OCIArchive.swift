@@ -33,14 +33,36 @@ enum OCIArchive {
             let staging = "\(scratch)/layer-\(number)"
             try fm.createDirectory(atPath: staging, withIntermediateDirectories: true)
             try Shell.run("/bin/tar", ["-xf", try blob(scratch, digest), "-C", staging, "--no-same-owner"])
+            try refuseSymlinkTraversal(layer: staging, rootfs: rootfs, number: number)
             try applyWhiteouts(layer: staging, to: rootfs)
-            try Shell.run("/bin/cp", ["-a", staging + "/.", rootfs])
+            // --remove-destination: a file replaces a symlink of the same name instead of being
+            // written through it.
+            try Shell.run("/bin/cp", ["-a", "--remove-destination", staging + "/.", rootfs])
             try fm.removeItem(atPath: staging)
         }
         let config = (try json(blob(scratch, configDigest))["config"] as? [String: Any]) ?? [:]
         return ImageConfig(entrypoint: config["Entrypoint"] as? [String] ?? [], cmd: config["Cmd"] as? [String] ?? [],
                            env: config["Env"] as? [String] ?? [], workingDir: config["WorkingDir"] as? String ?? "",
                            id: configDigest)
+    }
+
+    /// A layer may not put anything beneath a directory that an earlier layer made a symbolic
+    /// link: followed as root, such a path (or a whiteout) would reach outside the image
+    /// (`evil -> /etc`, then `evil/passwd`). Refused rather than resolved.
+    static func refuseSymlinkTraversal(layer: String, rootfs: String, number: Int) throws {
+        let fm = FileManager.default
+        var checked = Set<String>()
+        for relative in try fm.subpathsOfDirectory(atPath: layer) {
+            var prefix = ""
+            for component in relative.split(separator: "/").dropLast() {
+                prefix += prefix.isEmpty ? String(component) : "/\(component)"
+                guard checked.insert(prefix).inserted else { continue }
+                let type = (try? fm.attributesOfItem(atPath: "\(rootfs)/\(prefix)"))?[.type] as? FileAttributeType
+                if type == .typeSymbolicLink {
+                    throw ImageError("layer \(number): \(relative) lies beneath \(prefix), a symbolic link in the image; refused")
+                }
+            }
+        }
     }
 
     /// Deletes from `rootfs` what the layer's whiteout markers say, and the markers themselves.

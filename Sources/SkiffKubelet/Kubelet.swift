@@ -151,7 +151,10 @@ public final class Kubelet: Sendable {
         let measuresCgroups = configuration.runtime == .runc
         usage = UsageCollector(nodeName: configuration.nodeName, runtime: runtime, pods: informer.indexer, publisher: publisher,
                                period: configuration.metricsPeriod,
-                               nodeUsage: { measuresCgroups ? CgroupTree.usage(cgroupParent) : ContainerUsage(cpuNanoseconds: 0, memoryWorkingSetBytes: 0) },
+                               nodeUsage: {
+                                   // No cgroup yet (nothing ever ran): an idle node.
+                                   (measuresCgroups ? CgroupTree.usage(cgroupParent) : nil) ?? ContainerUsage(cpuNanoseconds: 0, memoryWorkingSetBytes: 0)
+                               },
                                logger: logger)
         var capacity = configuration.capacity
         capacity["pods"] = capacity["pods"] ?? "110"
@@ -173,8 +176,8 @@ public final class Kubelet: Sendable {
     }
 
     public func run() async throws {
-        if configuration.runtime == .runc, let podCIDR = configuration.podCIDR {
-            try await NetworkSafety.prepare(podCIDR: podCIDR, clusterCIDRs: configuration.clusterCIDRs)
+        if configuration.runtime == .runc {
+            try await NetworkSafety.prepare(podCIDR: configuration.podCIDR, clusterCIDRs: configuration.clusterCIDRs)
         }
         try server.bind(to: agent.settings.kubeletEndpoint)
         try publisher.bind(to: configuration.eventsURL
@@ -251,12 +254,14 @@ public final class Kubelet: Sendable {
                 let previous = staticPods.withLock { state in defer { state = current }; return state }
                 for key in Set(previous.keys).union(current.keys) { queue.add(key) }
             }
+            // The runtime is listed before the pods: a pod whose sandbox appears after this
+            // listing was in the cache before it, so it is never taken for an orphan.
+            let sandboxes = (try? await runtime.listPodSandboxes()) ?? []
+            let containers = (try? await runtime.listContainers()) ?? []
             let statics = staticPods.withLock { Array($0.values) }
             let pods = informer.indexer.list()
             for pod in pods { queue.add(ObjectKey(pod)) }
             let known = Set((pods + statics).compactMap { $0.metadata?.uid })
-            let sandboxes = (try? await runtime.listPodSandboxes()) ?? []
-            let containers = (try? await runtime.listContainers()) ?? []
             let orphans = Set(sandboxes.map(\.podUID) + containers.map(\.podUID)).subtracting(known)
             for uid in orphans {
                 // Stopping is not a reason to remove anything: the next kubelet adopts it.
@@ -280,17 +285,20 @@ public final class Kubelet: Sendable {
         let runtime = try RuncRuntime(RuncRuntime.Configuration(
             dataDirectory: data + "/runtime", runcPath: configuration.runcPath, shimPath: configuration.shimPath,
             network: network, cgroupParent: "skiff/\(configuration.nodeName)"))
+        // Everything is attempted; the first failure is reported at the end.
+        var failure: (any Error)?
         for container in try await runtime.listContainers() {
             try? await runtime.stopContainer(container.id, gracePeriod: .zero)
-            try await runtime.removeContainer(container.id)
+            do { try await runtime.removeContainer(container.id) } catch { failure = failure ?? error }
         }
         for sandbox in try await runtime.listPodSandboxes() {
             try? await runtime.stopPodSandbox(sandbox.id)
-            try await runtime.removePodSandbox(sandbox.id)
+            do { try await runtime.removePodSandbox(sandbox.id) } catch { failure = failure ?? error }
         }
         let volumes = PodVolumes(podsDirectory: data + "/pods")
         for uid in (try? FileManager.default.contentsOfDirectory(atPath: data + "/pods")) ?? [] { volumes.teardown(uid) }
         CgroupTree.remove("/skiff/\(configuration.nodeName)")
+        if let failure { throw failure }
     }
 
     static func subnetPrefix(_ cidr: String?) -> String {

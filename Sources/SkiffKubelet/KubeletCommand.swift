@@ -172,6 +172,9 @@ public struct KubeletCommand: AsyncParsableCommand {
             resolv = clusterDNS.map { "nameserver \($0)" }.joined(separator: "\n")
                 + "\nsearch $(NAMESPACE).svc.\(clusterDomain) svc.\(clusterDomain) \(clusterDomain)\noptions ndots:5\n"
         }
+        // A child that exits before reading its stdin (exec -i, a CNI plugin) must not kill
+        // the node agent: write errors are handled where they happen.
+        signal(SIGPIPE, SIG_IGN)
         if teardown {
             try await Kubelet.teardown(configuration(node: node, run: run, data: data, images: images, shimPath: shimPath, resolv: resolv))
             return

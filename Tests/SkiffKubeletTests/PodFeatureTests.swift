@@ -322,6 +322,9 @@ struct PodFeatureTests {
             #expect(running.metadata?.ownerReferences.first?.kind == "Node")
             #expect(running.spec?.nodeName == "node-1")
             let containerID = running.status?.containerStatuses.first?.containerID
+            // exec and logs reach the static pod through its mirror.
+            let hostname = try await cluster.skiffctl(["exec", "static-web-node-1", "--", "hostname"])
+            #expect(hostname.status == 0 && hostname.stdout == "static-web-node-1\n")
 
             // Deleting the mirror does not stop the static pod: the kubelet mirrors it again.
             let firstUID = running.metadata?.uid

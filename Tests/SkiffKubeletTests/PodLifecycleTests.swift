@@ -34,7 +34,7 @@ struct PodLifecycleTests {
                     workingDir: /tmp
                     command: ["sh", "-c"]
                     args:
-                    - echo "greeting=$GREETING color=$CFG_COLOR password=$PASSWORD pod=$POD_NAME ns=$POD_NAMESPACE ip=$POD_IP node=$NODE_NAME app=$APP cwd=$(pwd) both=$BOTH"; sleep 3600
+                    - echo "greeting=$GREETING color=$CFG_COLOR password=$PASSWORD pod=$POD_NAME ns=$POD_NAMESPACE ip=$POD_IP node=$NODE_NAME app=$APP cwd=$(pwd) both=$BOTH expanded=$(POD_NAME)"; sleep 3600
                     envFrom:
                     - configMapRef: {name: settings}
                       prefix: CFG_
@@ -65,7 +65,7 @@ struct PodLifecycleTests {
             #expect(status.ready == true && status.restartCount == 0)
             #expect(status.containerID?.hasPrefix("skiff://") == true)
 
-            let expected = "greeting=hello color=blue password=s3cret pod=web ns=default ip=\(ip) node=node-1 app=web cwd=/tmp both=hello-web"
+            let expected = "greeting=hello color=blue password=s3cret pod=web ns=default ip=\(ip) node=node-1 app=web cwd=/tmp both=hello-web expanded=web"
             let logged = await eventually(timeout: .seconds(10)) {
                 (try? await cluster.skiffctl(["logs", "web"]))?.stdout == expected + "\n"
             }

@@ -214,12 +214,7 @@ public struct ImageListCommand: AsyncParsableCommand {
             let parts = image.reference.split(separator: ":", maxSplits: 1)
             return [String(parts[0]), parts.count > 1 ? String(parts[1]) : "", String(image.id.prefix(19))]
         }
-        let header = ["IMAGE", "TAG", "ID"]
-        let widths = (0..<3).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-        for row in [header] + rows {
-            out.write(line: zip(row, widths).map { $0.0.padding(toLength: $0.1 + 3, withPad: " ", startingAt: 0) }
-                .joined().trimmingCharacters(in: .whitespaces))
-        }
+        out.write(lines: TopFormat.table([["IMAGE", "TAG", "ID"]] + rows))
     }
 }
 

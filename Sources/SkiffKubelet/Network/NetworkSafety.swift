@@ -4,8 +4,10 @@
 /// - the namespace must have no default route (a node runs in its own network namespace;
 ///   with a default route pod traffic could be forwarded off the machine);
 /// - the pod CIDR must not overlap the machine's own ranges (10.255.255.0/24, 192.0.2.0/24);
-/// - every cluster range (all pods', services') gets an `unreachable` route unless a more
-///   specific route covers it, so a packet to a cluster address nobody serves fails here.
+/// - every cluster range (all pods', services') gets an `unreachable` route unless a route for
+///   exactly that range exists; more specific routes (the node's own pod range, other nodes'
+///   ranges) still win, so a packet to a cluster address nobody serves fails here.
+/// Checked even without a pod range: hostNetwork pods could reach cluster ranges too.
 ///
 /// Concurrency: called once at start. Must never: change a route it did not make.
 import Foundation
@@ -15,8 +17,8 @@ enum NetworkSafety {
     /// Ranges this machine uses for itself; no cluster range may overlap them.
     static let reserved = ["10.255.255.0/24", "192.0.2.0/24"]
 
-    static func prepare(podCIDR: String, clusterCIDRs: [String], ip: String = "/sbin/ip") async throws {
-        for range in [podCIDR] + clusterCIDRs {
+    static func prepare(podCIDR: String?, clusterCIDRs: [String], ip: String = "/sbin/ip") async throws {
+        for range in [podCIDR].compactMap({ $0 }) + clusterCIDRs {
             guard let parsed = IPv4Range(range) else { throw RuntimeError("invalid CIDR \(range)") }
             for reserved in reserved where parsed.overlaps(IPv4Range(reserved)!) {
                 throw RuntimeError("cluster range \(range) overlaps \(reserved), which this machine uses; choose another range")

@@ -54,7 +54,11 @@ final class KubeletEvents: Sendable {
                     reportingComponent: "kubelet", reportingInstance: nodeName)
             }
             if !state.queue.contains(key) { state.queue.append(key) }
-            if state.seen.count > 4096 { state.seen.removeAll() }
+            // Bounded memory: forget aggregation state for events not waiting to be written.
+            if state.seen.count > 4096 {
+                let queued = Set(state.queue)
+                state.seen = state.seen.filter { queued.contains($0.key) }
+            }
             if state.draining { return false }
             state.draining = true
             return true

@@ -105,7 +105,7 @@ final class NodeAgent: Sendable {
 
     func postStatus() async throws {
         var node = try await client.get(Node.self, name: settings.name)
-        let runtimeHealthy = (try? await runtime.listPodSandboxes()) != nil
+        let runtimeProblem = await runtime.unhealthyReason()
         let time = Time(now())
         var status = node.status ?? NodeStatus()
         status.capacity = settings.capacity
@@ -118,10 +118,10 @@ final class NodeAgent: Sendable {
                           message: "kubelet has no disk pressure"),
             NodeCondition(type: "PIDPressure", status: "False", reason: "KubeletHasSufficientPID",
                           message: "kubelet has sufficient PID available"),
-            runtimeHealthy
+            runtimeProblem == nil
                 ? NodeCondition(type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status")
                 : NodeCondition(type: "Ready", status: "False", reason: "KubeletNotReady",
-                                message: "container runtime is down"),
+                                message: "container runtime is down: \(runtimeProblem ?? "")"),
         ]
         for index in conditions.indices {
             conditions[index].lastHeartbeatTime = time

@@ -61,7 +61,7 @@ final class UsageCollector: Sendable {
             if let usage = await runtime.usage(container.id) { usages[container.id] = usage }
         }
         let node = nodeUsage()
-        let podsByUID = Dictionary(pods.list().compactMap { pod in pod.metadata?.uid.map { ($0, pod) } }, uniquingKeysWith: { a, _ in a })
+        let podsByUID = Dictionary(pods.list().map { (StaticPods.runtimeUID(of: $0), $0) }, uniquingKeysWith: { a, _ in a })
         let report = state.withLock { state -> UsageReport in
             var seen: [String: Sample] = [:]
             func cores(_ key: String, _ usage: ContainerUsage) -> Quantity? {

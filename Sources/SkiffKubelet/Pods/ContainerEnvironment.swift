@@ -166,7 +166,9 @@ enum ContainerEnvironment {
         let quantity = map[parts[1]] ?? Quantity()
         let divisor: Quantity = selector.divisor ?? "1"
         let divisorMilli = max(1, divisor.milliValue)
-        let value = (quantity.milliValue + divisorMilli - 1) / divisorMilli
+        // Rounded up, without overflowing on a saturated (huge) quantity.
+        let milli = max(0, quantity.milliValue)
+        let value = milli / divisorMilli + (milli % divisorMilli == 0 ? 0 : 1)
         return String(value)
     }
 }

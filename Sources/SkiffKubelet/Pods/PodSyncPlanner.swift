@@ -176,9 +176,6 @@ enum PodSyncPlanner {
 /// The hash a running container carries of the spec it was started from.
 enum ContainerHash {
     static func of(_ container: Container) -> String {
-        let bytes = (try? container.serializedBytes()) ?? []
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return String(hash, radix: 16)
+        String(FNV1a.hash((try? container.serializedBytes()) ?? []), radix: 16)
     }
 }

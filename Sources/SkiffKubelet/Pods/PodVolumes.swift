@@ -123,7 +123,7 @@ struct PodVolumes: Sendable {
         case "FileOrCreate":
             if !exists {
                 try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                fm.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o644])
+                _ = fm.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o644])
             }
         case "Directory":
             guard exists, isDirectory.boolValue else { throw VolumeError(message: "hostPath type check failed: \(path) is not a directory") }
@@ -159,7 +159,7 @@ struct PodVolumes: Sendable {
     func writeAtomically(_ files: [String: [UInt8]], into dir: String, mode: Int32?) throws {
         let fm = FileManager.default
         try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let fingerprint = files.sorted { $0.key < $1.key }.map { "\($0.key)\u{0}\($0.value.count)\u{0}\(ContainerHashBytes.fnv($0.value))" }
+        let fingerprint = files.sorted { $0.key < $1.key }.map { "\($0.key)\u{0}\($0.value.count)\u{0}\(FNV1a.hash($0.value))" }
             .joined(separator: "\n") + "mode=\(mode ?? 0o644)"
         let stamp = "\(dir)/..fingerprint"
         if let old = try? String(contentsOfFile: stamp, encoding: .utf8), old == fingerprint,
@@ -193,8 +193,10 @@ struct PodVolumes: Sendable {
     }
 }
 
-enum ContainerHashBytes {
-    static func fnv(_ bytes: [UInt8]) -> UInt64 {
+/// FNV-1a, 64 bits: a cheap fingerprint of bytes (container specs, projected files, manifests);
+/// not for anything an attacker chooses.
+enum FNV1a {
+    static func hash(_ bytes: [UInt8]) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return hash

@@ -73,6 +73,13 @@ final class PodWorker: Sendable {
     func syncStatic(_ pod: Pod, mirror: Pod?) async throws -> Duration? {
         var mirror = mirror
         let hash = pod.metadata?.annotations[StaticPods.mirrorAnnotation]
+        if let existing = mirror, existing.metadata?.annotations[StaticPods.mirrorAnnotation] == nil {
+            // A pod of the user's with the mirror's name: leave it alone, run unmirrored.
+            logger.warning("a pod that is not a mirror has the static pod's name; not mirroring",
+                           metadata: ["pod": "\(ObjectKey(existing))"])
+            mirror = nil
+            return try await sync(pod, statusTarget: nil)
+        }
         if let existing = mirror, existing.metadata?.annotations[StaticPods.mirrorAnnotation] != hash
             || existing.metadata?.deletionTimestamp != nil {
             do {
@@ -83,11 +90,14 @@ final class PodWorker: Sendable {
             mirror = nil
         }
         if mirror == nil {
+            // The static pod runs whether or not its mirror can be written now.
             let node = try? await client.get(Node.self, name: settings.nodeName)
             do {
                 mirror = try await client.create(StaticPods.mirror(of: pod, node: node))
             } catch let error as APIError where error.code == 409 {
-                mirror = try await client.get(Pod.self, name: pod.metadata?.name ?? "", namespace: pod.metadata?.namespace)
+                mirror = try? await client.get(Pod.self, name: pod.metadata?.name ?? "", namespace: pod.metadata?.namespace)
+            } catch {
+                logger.warning("cannot write the mirror pod", metadata: ["pod": "\(ObjectKey(pod))", "error": "\(error)"])
             }
         }
         var withStatus = pod
@@ -133,6 +143,23 @@ final class PodWorker: Sendable {
                           message: "Back-off restarting failed container \(name) in pod \(podDescription(pod))")
         }
         var sandbox = view.readySandbox
+        // All of a pod's containers get SIGTERM at once and share one grace period, as in
+        // Kubernetes: stopped together first, before the other actions.
+        let stops = plan.actions.compactMap { action -> (id: String, name: String, reason: String)? in
+            if case .stopContainer(let id, let name, let reason) = action { return (id, name, reason) }
+            return nil
+        }
+        if !stops.isEmpty {
+            for stop in stops where ["Unhealthy", "Killing", "SpecChanged"].contains(stop.reason) {
+                events.record(pod, type: "Normal", reason: "Killing", message: "Stopping container \(stop.name)")
+            }
+            let grace = gracePeriod(pod)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for stop in stops { group.addTask { try await self.runtime.stopContainer(stop.id, gracePeriod: grace) } }
+                try await group.waitForAll()
+            }
+            for stop in stops where stop.reason == "Unhealthy" { probes.reset(uid: uid, container: stop.name) }
+        }
         for action in plan.actions {
             switch action {
             case .createSandbox:
@@ -146,12 +173,8 @@ final class PodWorker: Sendable {
                 if let wait = await startContainer(pod, name: name, attempt: attempt, isInit: isInit, sandbox: sandbox) {
                     requeue = min(requeue ?? wait, wait)
                 }
-            case .stopContainer(let id, let name, let reason):
-                if reason == "Unhealthy" || reason == "Killing" || reason == "SpecChanged" {
-                    events.record(pod, type: "Normal", reason: "Killing", message: "Stopping container \(name)")
-                }
-                try await runtime.stopContainer(id, gracePeriod: gracePeriod(pod))
-                if reason == "Unhealthy" { probes.reset(uid: uid, container: name) }
+            case .stopContainer:
+                break  // done above, all at once
             case .removeContainer(let id):
                 try await runtime.removeContainer(id)
             }
@@ -175,6 +198,7 @@ final class PodWorker: Sendable {
             try? await runtime.removePodSandbox(sandbox.id)
         }
         volumes.teardown(uid)
+        removeLogs(uid)
         probes.forget(uid: uid)
         shared.withLock { state in
             state.waiting[uid] = nil
@@ -300,6 +324,14 @@ final class PodWorker: Sendable {
                 if !FileManager.default.fileExists(atPath: hostPath) {
                     try FileManager.default.createDirectory(atPath: hostPath, withIntermediateDirectories: true)
                 }
+                // A container may have made part of the subPath a symlink: it must still lead
+                // inside the volume (CVE-2017-1002101).
+                let volumeRoot = URL(fileURLWithPath: source).resolvingSymlinksInPath().path
+                let resolved = URL(fileURLWithPath: hostPath).resolvingSymlinksInPath().path
+                guard resolved == volumeRoot || resolved.hasPrefix(volumeRoot + "/") else {
+                    throw ContainerConfigError(message: "subPath \(sub) of volume \(name) leads outside the volume")
+                }
+                hostPath = resolved
             }
             mounts.append(ContainerConfig.Mount(source: hostPath, destination: path, readOnly: mount.readOnly == true))
         }
@@ -310,7 +342,15 @@ final class PodWorker: Sendable {
         let requests = container.resources?.requests ?? [:]
         var workingDirectory = container.workingDir ?? ""
         if workingDirectory.isEmpty { workingDirectory = image.config.workingDir.isEmpty ? "/" : image.config.workingDir }
-        let argv = ContainerEnvironment.argv(container, image: image.config)
+        // $(VAR) in command and args is expanded with the container's environment, as in Kubernetes.
+        let values = Dictionary(environment.map { entry -> (String, String) in
+            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+        }, uniquingKeysWith: { _, last in last })
+        var expanded = container
+        expanded.command = container.command.map { ContainerEnvironment.expand($0, values) }
+        expanded.args = container.args.map { ContainerEnvironment.expand($0, values) }
+        let argv = ContainerEnvironment.argv(expanded, image: image.config)
         guard !argv.isEmpty else {
             throw ContainerConfigError(message: "no command specified")
         }
@@ -422,6 +462,14 @@ final class PodWorker: Sendable {
     }
 
     // MARK: small things
+
+    /// The pod's log directory (logs/NS_NAME_UID) goes with the pod.
+    private func removeLogs(_ uid: String) {
+        let fm = FileManager.default
+        for entry in (try? fm.contentsOfDirectory(atPath: settings.logsDirectory)) ?? [] where entry.hasSuffix("_" + uid) {
+            try? fm.removeItem(atPath: "\(settings.logsDirectory)/\(entry)")
+        }
+    }
 
     private func setWaiting(_ uid: String, _ name: String, _ reason: WaitingReason) {
         shared.withLock { $0.waiting[uid, default: [:]][name] = reason }

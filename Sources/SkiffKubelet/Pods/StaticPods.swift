@@ -43,7 +43,12 @@ enum StaticPods {
         }
         var pod = try YAMLDecoder().decode(Pod.self, from: text)
         Defaulting.apply(to: &pod)
-        let hash = String(ContainerHashBytes.fnv(Array(text.utf8)), radix: 16)
+        // Validated as the apiserver would (names become paths on the node).
+        if pod.metadata?.namespace == nil { pod.metadata?.namespace = "default" }
+        if let error = Validation.validateCreate(pod).first {
+            throw StaticPodError("\(error)")
+        }
+        let hash = String(FNV1a.hash(Array(text.utf8)), radix: 16)
         var metadata = pod.metadata ?? ObjectMeta()
         guard let name = metadata.name, !name.isEmpty else { throw StaticPodError("metadata.name: Required value") }
         metadata.name = "\(name)-\(nodeName)"
@@ -56,6 +61,13 @@ enum StaticPods {
         pod.spec?.nodeName = nodeName
         pod.status = nil
         return pod
+    }
+
+    /// The uid the runtime knows a pod by: a mirror pod stands for its static pod, whose uid
+    /// comes from the manifest's hash.
+    static func runtimeUID(of pod: Pod) -> String {
+        if let hash = pod.metadata?.annotations[mirrorAnnotation] { return "static-\(hash)" }
+        return pod.metadata?.uid ?? ""
     }
 
     /// The mirror pod to create for a static pod: the same object, owned by the node.

@@ -34,6 +34,8 @@ public protocol ContainerRuntime: Sendable {
     func exec(_ id: String, command: [String], stdin: [UInt8], timeout: Duration) async throws -> ExecResult
     /// CPU (cumulative nanoseconds) and memory (working set bytes) of a running container.
     func usage(_ id: String) async -> ContainerUsage?
+    /// Why the runtime cannot run containers now (the node reports NotReady), or nil.
+    func unhealthyReason() async -> String?
 }
 
 /// What the kubelet asks for when it starts a pod.

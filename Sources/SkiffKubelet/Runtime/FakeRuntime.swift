@@ -146,6 +146,8 @@ public final class FakeRuntime: ContainerRuntime {
         }
     }
 
+    public func unhealthyReason() async -> String? { nil }
+
     public func usage(_ id: String) async -> ContainerUsage? {
         state.withLock { $0.containers[id]?.state == .running ? ContainerUsage(cpuNanoseconds: 0, memoryWorkingSetBytes: 0) : nil }
     }

@@ -40,19 +40,20 @@ enum Mounts {
 enum CgroupTree {
     static let root = "/sys/fs/cgroup"
 
-    /// Removes `path` (relative, starting with "/") and its empty parents up to the top
-    /// component, in every hierarchy; a cgroup still holding processes stays.
-    static func remove(_ path: String) {
+    /// Removes `path` (relative, starting with "/") and its empty parents, in every hierarchy,
+    /// keeping the first `keepingTop` components (e.g. skiff/NODE); a cgroup still holding
+    /// processes stays.
+    static func remove(_ path: String, keepingTop: Int = 0) {
         let hierarchies = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
         for hierarchy in hierarchies {
             var components = path.split(separator: "/").map(String.init)
-            while !components.isEmpty {
+            while components.count > keepingTop {
                 let dir = "\(root)/\(hierarchy)/" + components.joined(separator: "/")
                 removeTree(dir)
                 components.removeLast()
                 // Parents go only once empty of children.
                 let parent = "\(root)/\(hierarchy)/" + components.joined(separator: "/")
-                if components.isEmpty || hasChildren(parent) { break }
+                if components.count <= keepingTop || hasChildren(parent) { break }
             }
         }
     }

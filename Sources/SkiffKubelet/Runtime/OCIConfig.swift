@@ -81,10 +81,13 @@ enum OCIConfigBuilder {
         var resources = OCIConfig.Resources()
         if let memory = config.memoryLimitBytes, memory > 0 { resources.memory = OCIConfig.Memory(limit: memory) }
         if config.cpuLimitMillis != nil || config.cpuRequestMillis != nil {
+            // Clamped: a quantity may be huge (or, from an unvalidated source, negative).
+            let request = config.cpuRequestMillis.map { min(max($0, 0), 1 << 40) }
+            let limit = config.cpuLimitMillis.map { min(max($0, 0), 1 << 40) }
             resources.cpu = OCIConfig.CPU(
-                shares: config.cpuRequestMillis.map { max(2, UInt64($0) * 1024 / 1000) },
-                quota: config.cpuLimitMillis.map { max(1000, $0 * Int64(cpuPeriod) / 1000) },
-                period: config.cpuLimitMillis == nil ? nil : cpuPeriod)
+                shares: request.map { min(262_144, max(2, UInt64($0) * 1024 / 1000)) },
+                quota: limit.map { max(1000, $0 * Int64(cpuPeriod) / 1000) },
+                period: limit == nil ? nil : cpuPeriod)
         }
         if let pids = config.pidsLimit, pids > 0 { resources.pids = OCIConfig.Pids(limit: pids) }
         if config.privileged { resources.devices = [OCIConfig.DeviceRule(allow: true, access: "rwm")] }

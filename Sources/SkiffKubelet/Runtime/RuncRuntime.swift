@@ -91,8 +91,10 @@ public final class RuncRuntime: ContainerRuntime {
         let dir = "\(sandboxesDirectory)/\(id)"
         let fm = FileManager.default
         try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // Recorded not ready until its namespaces, address and files exist: a kubelet that dies
+        // halfway leaves a sandbox the next one replaces rather than adopts.
         var sandbox = RuntimeSandbox(id: id, podUID: config.podUID, namespace: config.namespace, name: config.name,
-                                     hostNetwork: config.hostNetwork, ip: nil, state: .ready, createdAt: Date(), etcFiles: [:])
+                                     hostNetwork: config.hostNetwork, ip: nil, state: .notReady, createdAt: Date(), etcFiles: [:])
         do {
             try save(sandbox, to: dir)
             var unshare = ["--ipc=\(dir)/ipc"]
@@ -113,6 +115,7 @@ public final class RuncRuntime: ContainerRuntime {
                 sandbox.ip = try await network.attach(sandboxID: id, netns: "\(dir)/net")
             }
             sandbox.etcFiles = try writeEtcFiles(config, ip: sandbox.ip, into: dir)
+            sandbox.state = .ready
             try save(sandbox, to: dir)
             return sandbox
         } catch {
@@ -240,7 +243,12 @@ public final class RuncRuntime: ContainerRuntime {
         let record = records.withLock { $0.containers[id] }
         _ = try? await HostCommand(configuration.runcPath, ["--root", runcRoot, "delete", "--force", id], timeout: .seconds(30)).run()
         if FileManager.default.fileExists(atPath: dir + "/rootfs") { Mounts.detach(dir + "/rootfs") }
-        if let record { CgroupTree.remove(record.cgroupsPath) }
+        if let record {
+            // The container's cgroup and, once empty, its pod's; the node's stays (usage).
+            CgroupTree.remove(record.cgroupsPath, keepingTop: 2)
+            try? FileManager.default.removeItem(atPath: record.container.logPath)
+            try? FileManager.default.removeItem(atPath: record.container.logPath + ".1")
+        }
         if FileManager.default.fileExists(atPath: dir) { try FileManager.default.removeItem(atPath: dir) }
         records.withLock { _ = $0.containers.removeValue(forKey: id) }
     }
@@ -297,6 +305,14 @@ public final class RuncRuntime: ContainerRuntime {
             throw RuntimeError(Self.cleanRuncError(result.stderrText))
         }
         return ExecResult(stdout: result.stdout, stderr: result.stderr, exitCode: result.status)
+    }
+
+    public func unhealthyReason() async -> String? {
+        for program in [configuration.runcPath, configuration.shimPath] where !FileManager.default.isExecutableFile(atPath: program) {
+            return "\(program) is missing"
+        }
+        guard access(configuration.dataDirectory, W_OK) == 0 else { return "\(configuration.dataDirectory) is not writable" }
+        return nil
     }
 
     public func usage(_ id: String) async -> ContainerUsage? {

@@ -33,7 +33,7 @@ struct KubeletServer: Sendable {
                 }
                 return KubeletResponse(code: 200, metrics: report)
             }
-            return failure(400, "BadRequest", "the request names neither logs nor exec")
+            return failure(400, "BadRequest", "the request names none of logs, exec or metrics")
         } catch let error as KubeletServerError {
             return failure(error.code, error.reason, error.message)
         } catch {
@@ -68,7 +68,7 @@ struct KubeletServer: Sendable {
     }
 
     private func instances(_ pod: Pod, _ name: String) async throws -> [RuntimeContainer] {
-        let uid = pod.metadata?.uid ?? ""
+        let uid = StaticPods.runtimeUID(of: pod)
         return try await runtime.listContainers().filter { $0.podUID == uid && $0.name == name }
             .sorted { ($0.attempt, $0.createdAt) > ($1.attempt, $1.createdAt) }
     }
@@ -84,6 +84,9 @@ struct KubeletServer: Sendable {
             throw KubeletServerError(code: 400, reason: "BadRequest", message: message)
         }
         let limit = min(request.limitBytes.map { max(1, $0) } ?? Self.maxChunk, Self.maxChunk)
+        if let tail = request.tailLines, tail < 0 {
+            throw KubeletServerError(code: 400, reason: "BadRequest", message: "tailLines must be 0 or more")
+        }
         let (data, next) = try LogFile.read(instance.logPath, offset: request.offset, tailLines: request.tailLines, limit: limit)
         return ContainerLogResponse(data: data, nextOffset: next, running: instance.state == .running, container: name)
     }
@@ -120,7 +123,8 @@ enum LogFile {
         if offset == nil, let tailLines, tailLines >= 0 {
             start = try tailStart(handle, size: size, lines: tailLines)
         }
-        if start > size { start = 0 }
+        // Past the end (the log was rotated since) or nonsense: start over.
+        if start > size || start < 0 { start = 0 }
         try handle.seek(toOffset: UInt64(start))
         let data = try handle.read(upToCount: Int(min(limit, size - start))) ?? Data()
         return (Array(data), start + Int64(data.count))
