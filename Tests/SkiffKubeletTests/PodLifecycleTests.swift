@@ -81,6 +81,11 @@ struct PodLifecycleTests {
             #expect(failing.stderr == "oops\ncommand terminated with exit code 7\n")
             let pid = try await cluster.skiffctl(["exec", "web", "--", "sh", "-c", "echo $$"])
             #expect(pid.stdout != "1\n", "exec runs beside the container's process, in its PID namespace")
+            // A command past its timeout is killed inside the container too.
+            let slow = try await cluster.skiffctl(["exec", "web", "--timeout", "1", "--", "sleep", "300"])
+            #expect(slow.status == 1 && slow.stderr.contains("timed out"))
+            let left = try await cluster.skiffctl(["exec", "web", "--", "sh", "-c", "ps -o args | grep -cx 'sleep 300' || true"])
+            #expect(left.stdout == "0\n", "sleep processes left: \(left.stdout)")
             let noContainer = try await cluster.skiffctl(["exec", "web", "-c", "nope", "--", "ls"])
             #expect(noContainer.status == 1 && noContainer.stderr == "error: container nope is not valid for pod web\n")
 

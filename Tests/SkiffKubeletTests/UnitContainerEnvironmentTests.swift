@@ -125,6 +125,15 @@ private let objects = ReferencedObjects(configMaps: ["settings": settings, "gone
         #expect(try env(container).last == "R=\(expected)")
     }
 
+    @Test func aHugeQuantityDoesNotOverflow() throws {
+        let container = Container(
+            name: "a",
+            env: [EnvVar(name: "R", valueFrom: EnvVarSource(resourceFieldRef: ResourceFieldSelector(resource: "limits.cpu", divisor: "1m")))],
+            resources: ResourceRequirements(limits: ["cpu": "100E"]))
+        let value = try #require(try env(container).last?.split(separator: "=").last.flatMap { Int64($0) })
+        #expect(value > 0)
+    }
+
     @Test func aResourceFieldRefMayNameAnotherContainer() throws {
         let sidecar = Container(name: "side", resources: ResourceRequirements(limits: ["memory": "16Mi"]))
         let main = Container(name: "main", env: [EnvVar(name: "R", valueFrom: EnvVarSource(resourceFieldRef: ResourceFieldSelector(

@@ -141,39 +141,16 @@ private func makeRootfs(_ scratch: ScratchDirectory) throws -> String {
     @Test func importAnOCIArchiveAppliesLayersAndWhiteouts() throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let layout = scratch.path + "/layout"
-        try fm.createDirectory(atPath: layout + "/blobs/sha256", withIntermediateDirectories: true)
-        func blob(_ path: String) throws -> String {
-            let digest = String(try host("/usr/bin/sha256sum", [path]).prefix(64))
-            try fm.moveItem(atPath: path, toPath: "\(layout)/blobs/sha256/\(digest)")
-            return "sha256:" + digest
-        }
-        func jsonBlob(_ object: Any) throws -> String {
-            let path = scratch.path + "/json-\(UUID().uuidString)"
-            try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
-            return try blob(path)
-        }
-
         try scratch.write("l1/etc/config", "v1")
         try scratch.write("l1/etc/old", "gone soon")
         try scratch.write("l1/data/keep/x", "x")
         try scratch.write("l1/data/opq/y", "y")
-        try host("/bin/tar", ["-cf", scratch.path + "/l1.tar", "-C", scratch.path + "/l1", "."])
         try scratch.write("l2/etc/.wh.old", "")
         try scratch.write("l2/etc/config", "v2")
         try scratch.write("l2/data/opq/.wh..wh..opq", "")
         try scratch.write("l2/data/opq/z", "z")
-        try host("/bin/tar", ["-czf", scratch.path + "/l2.tar.gz", "-C", scratch.path + "/l2", "."])
-        let layer1 = try blob(scratch.path + "/l1.tar"), layer2 = try blob(scratch.path + "/l2.tar.gz")
-        let config = try jsonBlob(["architecture": "amd64", "os": "linux",
-                                   "config": ["Entrypoint": ["/bin/app"], "Cmd": ["--serve"], "Env": ["A=1"], "WorkingDir": "/srv"]])
-        let manifest = try jsonBlob(["schemaVersion": 2, "config": ["digest": config],
-                                     "layers": [["digest": layer1], ["digest": layer2]]])
-        try JSONSerialization.data(withJSONObject: ["schemaVersion": 2, "manifests": [["digest": manifest]]])
-            .write(to: URL(fileURLWithPath: layout + "/index.json"))
-        try Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8).write(to: URL(fileURLWithPath: layout + "/oci-layout"))
-        let archive = scratch.path + "/app.oci.tar"
-        try host("/bin/tar", ["-cf", archive, "-C", layout, "oci-layout", "index.json", "blobs"])
+        let (archive, config) = try ociArchive(scratch, layers: ["l1", "l2"],
+                                               config: ["Entrypoint": ["/bin/app"], "Cmd": ["--serve"], "Env": ["A=1"], "WorkingDir": "/srv"])
 
         let image = try ImageStore(directory: scratch.path + "/images").importImage("app:oci", from: archive)
         let rootfs = image.rootfs
@@ -189,4 +166,55 @@ private func makeRootfs(_ scratch: ScratchDirectory) throws -> String {
         #expect(!fm.fileExists(atPath: rootfs + "/oci-layout"))
         #expect(!fm.fileExists(atPath: rootfs + "/blobs"))
     }
+
+    /// A layer that writes (or whites out) beneath a symlink an earlier layer made is refused,
+    /// and nothing outside the image is touched.
+    @Test func anOCILayerBeneathASymlinkIsRefused() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        try scratch.write("victim/keep", "host file")
+        try fm.createDirectory(atPath: scratch.path + "/l1", withIntermediateDirectories: true)
+        try fm.createSymbolicLink(atPath: scratch.path + "/l1/evil", withDestinationPath: scratch.path + "/victim")
+        try scratch.write("l2/evil/.wh.keep", "")
+        try scratch.write("l2/evil/planted", "x")
+        let (archive, _) = try ociArchive(scratch, layers: ["l1", "l2"], config: [:])
+        let store = ImageStore(directory: scratch.path + "/images")
+        #expect(throws: ImageError.self) { try store.importImage("evil:1", from: archive) }
+        #expect(text(scratch.path + "/victim/keep") == "host file")
+        #expect(!fm.fileExists(atPath: scratch.path + "/victim/planted"))
+        #expect(store.resolve("evil:1") == nil)
+    }
+}
+
+/// An OCI image layout archive of the directories `layers` (under `scratch`), in order, with
+/// the given image config; the archive's path and the config's digest.
+private func ociArchive(_ scratch: ScratchDirectory, layers: [String], config: [String: Any]) throws -> (String, String) {
+    let layout = scratch.path + "/layout"
+    try fm.createDirectory(atPath: layout + "/blobs/sha256", withIntermediateDirectories: true)
+    func blob(_ path: String) throws -> String {
+        let digest = String(try host("/usr/bin/sha256sum", [path]).prefix(64))
+        try fm.moveItem(atPath: path, toPath: "\(layout)/blobs/sha256/\(digest)")
+        return "sha256:" + digest
+    }
+    func jsonBlob(_ object: Any) throws -> String {
+        let path = scratch.path + "/json-\(UUID().uuidString)"
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        return try blob(path)
+    }
+    var digests: [String] = []
+    for (index, layer) in layers.enumerated() {
+        // Alternate plain and gzipped layers: both are OCI's.
+        let tarball = scratch.path + "/\(layer).tar" + (index % 2 == 1 ? ".gz" : "")
+        try host("/bin/tar", [index % 2 == 1 ? "-czf" : "-cf", tarball, "-C", scratch.path + "/" + layer, "."])
+        digests.append(try blob(tarball))
+    }
+    let configDigest = try jsonBlob(["architecture": "amd64", "os": "linux", "config": config])
+    let manifest = try jsonBlob(["schemaVersion": 2, "config": ["digest": configDigest],
+                                 "layers": digests.map { ["digest": $0] }])
+    try JSONSerialization.data(withJSONObject: ["schemaVersion": 2, "manifests": [["digest": manifest]]])
+        .write(to: URL(fileURLWithPath: layout + "/index.json"))
+    try Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8).write(to: URL(fileURLWithPath: layout + "/oci-layout"))
+    let archive = scratch.path + "/app.oci.tar"
+    try host("/bin/tar", ["-cf", archive, "-C", layout, "oci-layout", "index.json", "blobs"])
+    return (archive, configDigest)
 }

@@ -18,6 +18,7 @@ private func read(_ text: String, offset: Int64? = nil, tailLines: Int64? = nil,
         (14, "", 14),
         (0, "one\ntwo\nthree\n", 14),
         (99, "one\ntwo\nthree\n", 14),  // past the end: the log was rotated, read it again from its start
+        (-5, "one\ntwo\nthree\n", 14),  // a negative offset (any bus client can send one) reads from the start
     ] as [(Int64?, String, Int64)])
     func readsFromAnOffset(offset: Int64?, expected: String, next: Int64) throws {
         let (text, nextOffset) = try read("one\ntwo\nthree\n", offset: offset)

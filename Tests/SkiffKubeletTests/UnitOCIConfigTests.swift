@@ -39,6 +39,9 @@ private func config(memory: Int64? = nil, cpuLimit: Int64? = nil, cpuRequest: In
         (250, 250, OCIConfig.CPU(shares: 256, quota: 25_000, period: 100_000)),
         (5, 1, OCIConfig.CPU(shares: 2, quota: 1000, period: 100_000)),  // floors: 2 shares, 1 ms quota
         (nil, 0, OCIConfig.CPU(shares: 2, quota: nil, period: nil)),
+        // Huge or negative quantities are clamped rather than overflowing.
+        (Int64.max, Int64.max, OCIConfig.CPU(shares: 262_144, quota: (1 << 40) * 100, period: 100_000)),
+        (-1, -1, OCIConfig.CPU(shares: 2, quota: 1000, period: 100_000)),
     ] as [(Int64?, Int64?, OCIConfig.CPU)])
     func cpuLimitsBecomeQuotaAndRequestsShares(limit: Int64?, request: Int64?, expected: OCIConfig.CPU) {
         #expect(build(config(cpuLimit: limit, cpuRequest: request)).linux.resources.cpu == expected)

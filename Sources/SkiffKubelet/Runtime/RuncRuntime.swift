@@ -296,9 +296,19 @@ public final class RuncRuntime: ContainerRuntime {
 
     public func exec(_ id: String, command: [String], stdin: [UInt8], timeout: Duration) async throws -> ExecResult {
         guard !command.isEmpty else { throw RuntimeError("exec needs a command") }
-        let result = try await HostCommand(configuration.runcPath, ["--root", runcRoot, "exec", id] + command,
+        // The process runc starts in the container is not runc's child once it runs: on a
+        // timeout it is killed through its pid file, not only runc.
+        let pidFile = "\(containersDirectory)/\(id)/exec-\(Self.newID()).pid"
+        defer { try? FileManager.default.removeItem(atPath: pidFile) }
+        let result = try await HostCommand(configuration.runcPath, ["--root", runcRoot, "exec", "--pid-file", pidFile, id] + command,
                                            stdin: stdin, timeout: timeout).run()
-        if result.timedOut { throw RuntimeError("command timed out after \(timeout)") }
+        if result.timedOut {
+            if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+               let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 {
+                kill(pid, SIGKILL)
+            }
+            throw RuntimeError("command timed out after \(timeout)")
+        }
         // runc's own failures (no such container, executable not found) come as exit 255 with
         // a log line on stderr; report them as errors rather than as the command's output.
         if result.status == 255, result.stderrText.contains("level=error") {
