@@ -62,6 +62,8 @@ public enum PodStartupBenchmarks {
             let watching = Task { try await observe(observer, after: version, expected: options.pods) }
             let created = Timestamps()
             let busyBefore = machineBusySeconds()
+            let components = CPUSample([("store", plane.store?.pid ?? 0), ("apiserver", plane.apiservers.first?.pid ?? 0),
+                                        ("scheduler", child.pid), ("kubelet", started.kubelet?.pid ?? 0)])
             log("pod startup: creating \(options.pods) pods with \(options.clients) clients...")
             try await SchedulerBenchmarks.concurrently(clients, count: options.pods, stop: stop) { client, index in
                 created.set("startup-\(index)", Date())
@@ -69,6 +71,7 @@ public enum PodStartupBenchmarks {
             }
             let seen = try await SchedulerBenchmarks.withDeadline(seconds: 120, watching)
             let cpuPerPod = (machineBusySeconds() - busyBefore) / Double(options.pods)
+            let componentLine = components.perOperation(options.pods).replacingOccurrences(of: "CPU ms/write", with: "CPU ms/pod")
             let runtime = RuntimeRecords(directory: started.dataDirectory + "/runtime")
             var phases: [String: [Double]] = [:]
             var totals: [Double] = []
@@ -93,7 +96,7 @@ public enum PodStartupBenchmarks {
                                     goal: "p99 <= \(goal) s", met: p99 <= goal)
             row.detail = String(format: "p50 %.3f s; machine CPU %.0f ms per pod; p50/p99 by phase: ", p50, cpuPerPod * 1000) + ["scheduling", "pickup", "sandbox", "container", "report"]
                 .map { String(format: "%@ %.3f/%.3f", $0, percentile(phases[$0] ?? [], 0.5), percentile(phases[$0] ?? [], 0.99)) }
-                .joined(separator: ", ")
+                .joined(separator: ", ") + "; " + componentLine + " (the rest: runc, shims, CNI plugins, the bench)"
             for client in clients { await client.close() }
             await child.stop()
             await started.teardown()
