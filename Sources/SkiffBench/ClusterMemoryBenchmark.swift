@@ -25,12 +25,9 @@ public enum ClusterMemoryBenchmark {
         }
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-bench-memory-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: state) }
+        let cluster = Compose(directory: options.composeDirectory, state: state, bin: options.binDirectory)
         func compose(_ command: String, _ arguments: [String] = []) async throws -> String {
-            let child = try ChildProcess(path: "/bin/bash", name: "compose-\(command)",
-                                         ["\(options.composeDirectory)/\(command)", "--dir", state, "--bin", options.binDirectory] + arguments)
-            let status = await child.exitStatus(within: .seconds(180))
-            let output = child.stdout + child.stderr
-            await child.stop()
+            let (status, output) = try await cluster.run(command, arguments)
             guard status == 0 else { throw BenchmarkError("compose/\(command) failed: \(output)") }
             return output
         }
@@ -39,13 +36,8 @@ public enum ClusterMemoryBenchmark {
         do {
             try await Task.sleep(for: options.settle)
             try stop.check()
-            let listing = try await compose("status")
-            var perProcess: [(String, Double)] = []
-            for line in listing.split(separator: "\n").dropFirst() {
-                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-                guard fields.count >= 3, let pid = Int32(fields[2]) else { continue }
-                perProcess.append((String(fields[0]), residentMB(pid)))
-            }
+            let perProcess = try await cluster.processes().sorted { $0.key < $1.key }
+                .map { ($0.key, residentMB(Int32($0.value.pid) ?? 0)) }
             let supervisorPid = Int32((try? String(contentsOfFile: state + "/compose/supervisord.pid", encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
             let supervisor = residentMB(supervisorPid)

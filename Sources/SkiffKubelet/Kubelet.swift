@@ -54,6 +54,9 @@ public final class Kubelet: Sendable {
 
         public enum RuntimeKind: String, Sendable { case runc, fake }
 
+        /// Where this node's containers' cgroups live in each hierarchy: skiff/NODE.
+        var cgroupParent: String { "skiff/\(nodeName)" }
+
         public init(nodeName: String, runDirectory: String, dataDirectory: String, imageDirectory: String,
                     podCIDR: String?, clusterCIDRs: [String] = [], resolvConf: String = "",
                     capacity: [String: Quantity], labels: [String: String] = [:], taints: [Taint] = [],
@@ -112,17 +115,8 @@ public final class Kubelet: Sendable {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
         switch configuration.runtime {
-        case .runc:
-            let network = configuration.podCIDR.map {
-                PodNetwork(podCIDR: $0, cniBinDirectory: configuration.cniBinDirectory, stateDirectory: data + "/cni",
-                           bridge: "skiff0")
-            }
-            runtime = try RuncRuntime(RuncRuntime.Configuration(
-                dataDirectory: data + "/runtime", runcPath: configuration.runcPath, shimPath: configuration.shimPath,
-                network: network, cgroupParent: "skiff/\(configuration.nodeName)",
-                logMaxBytes: configuration.containerLogMaxBytes), logger: logger)
-        case .fake:
-            runtime = FakeRuntime(subnetPrefix: Self.subnetPrefix(configuration.podCIDR))
+        case .runc: runtime = try Self.runcRuntime(configuration, logger: logger)
+        case .fake: runtime = FakeRuntime(subnetPrefix: Self.subnetPrefix(configuration.podCIDR))
         }
         client = try APIClient(ClientConfig(runDirectory: configuration.runDirectory, timeout: .seconds(10),
                                             component: "kubelet"))
@@ -147,7 +141,7 @@ public final class Kubelet: Sendable {
         let listen = configuration.listenURL ?? "ipc://\(configuration.runDirectory)/\(sender).sock"
         publisher = try Publisher(component: "kubelet", options: Publisher.Options(
             sender: sender, directory: EndpointDirectory(runDirectory: configuration.runDirectory)))
-        let cgroupParent = "/skiff/\(configuration.nodeName)"
+        let cgroupParent = "/" + configuration.cgroupParent
         let measuresCgroups = configuration.runtime == .runc
         usage = UsageCollector(nodeName: configuration.nodeName, runtime: runtime, pods: informer.indexer, publisher: publisher,
                                period: configuration.metricsPeriod,
@@ -279,12 +273,7 @@ public final class Kubelet: Sendable {
     public static func teardown(_ configuration: Configuration) async throws {
         let data = configuration.dataDirectory
         guard FileManager.default.fileExists(atPath: data + "/runtime") else { return }
-        let network = configuration.podCIDR.map {
-            PodNetwork(podCIDR: $0, cniBinDirectory: configuration.cniBinDirectory, stateDirectory: data + "/cni", bridge: "skiff0")
-        }
-        let runtime = try RuncRuntime(RuncRuntime.Configuration(
-            dataDirectory: data + "/runtime", runcPath: configuration.runcPath, shimPath: configuration.shimPath,
-            network: network, cgroupParent: "skiff/\(configuration.nodeName)"))
+        let runtime = try runcRuntime(configuration, logger: Logger(label: "skiff.kubelet.teardown"))
         // Everything is attempted; the first failure is reported at the end.
         var failure: (any Error)?
         for container in try await runtime.listContainers() {
@@ -297,8 +286,20 @@ public final class Kubelet: Sendable {
         }
         let volumes = PodVolumes(podsDirectory: data + "/pods")
         for uid in (try? FileManager.default.contentsOfDirectory(atPath: data + "/pods")) ?? [] { volumes.teardown(uid) }
-        CgroupTree.remove("/skiff/\(configuration.nodeName)")
+        CgroupTree.remove("/" + configuration.cgroupParent)
         if let failure { throw failure }
+    }
+
+    /// The runc runtime over this node's data directory, with its pod network if it has a range.
+    static func runcRuntime(_ configuration: Configuration, logger: Logger) throws -> RuncRuntime {
+        let data = configuration.dataDirectory
+        let network = configuration.podCIDR.map {
+            PodNetwork(podCIDR: $0, cniBinDirectory: configuration.cniBinDirectory, stateDirectory: data + "/cni", bridge: "skiff0")
+        }
+        return try RuncRuntime(RuncRuntime.Configuration(
+            dataDirectory: data + "/runtime", runcPath: configuration.runcPath, shimPath: configuration.shimPath,
+            network: network, cgroupParent: configuration.cgroupParent, logMaxBytes: configuration.containerLogMaxBytes),
+            logger: logger)
     }
 
     static func subnetPrefix(_ cidr: String?) -> String {

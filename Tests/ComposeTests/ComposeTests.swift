@@ -23,17 +23,6 @@ let composeDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent
 
 @Suite("compose", .serialized, .enabled(if: composeUnavailable == nil))
 struct ComposeTests {
-    /// Runs compose/COMMAND against the test's cluster; status and output.
-    static func compose(_ command: String, _ arguments: [String], state: String) async throws -> (status: Int32?, output: String) {
-        let bin = (try Products.path(of: "skiff-kubelet") as NSString).deletingLastPathComponent
-        let child = try ChildProcess(path: "/bin/bash", name: "compose-\(command)",
-                                     ["\(composeDirectory)/\(command)", "--dir", state, "--bin", bin] + arguments)
-        let status = await child.exitStatus(within: .seconds(180))
-        let output = child.stdout + child.stderr
-        await child.stop()
-        return (status, output)
-    }
-
     static func skiffctl(_ arguments: [String], state: String) async throws -> (status: Int32?, stdout: String) {
         var full = arguments
         full.insert(contentsOf: ["--run-dir", state + "/run"], at: arguments.firstIndex(of: "--") ?? arguments.endIndex)
@@ -44,22 +33,13 @@ struct ComposeTests {
         return (status, output)
     }
 
-    /// NAME -> (state, pid, restarts) from compose/status.
-    static func processes(_ state: String) async throws -> [String: (state: String, pid: String, restarts: String)] {
-        let listing = try await compose("status", [], state: state).output
-        var result: [String: (String, String, String)] = [:]
-        for line in listing.split(separator: "\n").dropFirst() {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-            if fields.count >= 5 { result[fields[0]] = (fields[1], fields[2], fields[fields.count - 1]) }
-        }
-        return result
-    }
-
     @Test("compose/up --nodes 2 runs a cluster whose pods reach each other across nodes; down removes it all")
     func twoNodeCluster() async throws {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-compose-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: state) }
-        let up = try await Self.compose("up", ["--nodes", "2"], state: state)
+        let compose = Compose(directory: composeDirectory, state: state,
+                              bin: (try Products.path(of: "skiff-kubelet") as NSString).deletingLastPathComponent)
+        let up = try await compose.run("up", ["--nodes", "2"])
         do {
             #expect(up.status == 0, "compose/up: \(up.output)")
             #expect(up.output.contains("Skiff is up: 2 node(s)"))
@@ -88,29 +68,29 @@ struct ComposeTests {
             #expect(fetched.status == 0 && fetched.stdout == "server\n", "pod-to-pod across nodes")
 
             // kill -9 of a component: supervisord starts it again.
-            let before = try await Self.processes(state)
+            let before = try await compose.processes()
             #expect(before.count == 5 && before.values.allSatisfy { $0.state == "RUNNING" }, "\(before)")
             let schedulerPid = try #require(Int32(before["scheduler-0"]?.pid ?? ""))
             kill(schedulerPid, SIGKILL)
             let restarted = await eventually(timeout: .seconds(30), interval: .milliseconds(200)) {
-                guard let now = try? await Self.processes(state)["scheduler-0"] else { return false }
+                guard let now = try? await compose.processes()["scheduler-0"] else { return false }
                 return now.state == "RUNNING" && now.pid != String(schedulerPid) && now.restarts == "1"
             }
             #expect(restarted)
 
-            let scaled = try await Self.compose("scale", ["scheduler", "2"], state: state)
+            let scaled = try await compose.run("scale", ["scheduler", "2"])
             #expect(scaled.status == 0 && scaled.output == "scheduler scaled to 2\n")
             let two = await eventually(timeout: .seconds(30), interval: .milliseconds(200)) {
-                (try? await Self.processes(state))?["scheduler-1"]?.state == "RUNNING"
+                (try? await compose.processes())?["scheduler-1"]?.state == "RUNNING"
             }
             #expect(two)
-            let logs = try await Self.compose("logs", ["kubelet-node-1"], state: state)
+            let logs = try await compose.run("logs", ["kubelet-node-1"])
             #expect(logs.status == 0 && logs.output.contains("node registered"))
         } catch {
-            _ = try? await Self.compose("down", [], state: state)
+            _ = try? await compose.run("down")
             throw error
         }
-        let down = try await Self.compose("down", [], state: state)
+        let down = try await compose.run("down")
         #expect(down.status == 0, "compose/down: \(down.output)")
         let namespaces = (try? String(decoding: FileManager.default.contentsOfDirectory(atPath: "/run/netns").joined(separator: " ").utf8, as: UTF8.self)) ?? ""
         let id = try #require(Self.clusterID(state))

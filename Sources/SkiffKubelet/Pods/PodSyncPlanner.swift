@@ -148,10 +148,9 @@ enum PodSyncPlanner {
                                 backoff: RestartBackoff, now: Date, into plan: inout PodSyncPlan) {
         let key = backoffKey(uid: uid, container: name)
         if let remaining = backoff.remaining(key, since: latest.finishedAt ?? now, now: now) {
-            let podName = "\(pod.metadata?.name ?? "")_\(pod.metadata?.namespace ?? "")(\(uid))"
             plan.waiting[name] = WaitingReason(
                 reason: "CrashLoopBackOff",
-                message: "back-off \(backoff.delay(key).goString) restarting failed container=\(name) pod=\(podName)")
+                message: "back-off \(backoff.delay(key).goString) restarting failed container=\(name) pod=\(description(of: pod))")
             plan.requeueAfter = min(plan.requeueAfter ?? remaining, remaining)
         } else {
             plan.actions.append(.startContainer(name: name, attempt: latest.attempt + 1, isInit: isInit))
@@ -164,6 +163,11 @@ enum PodSyncPlanner {
         for old in instances.dropFirst(2) where old.state == .exited {
             plan.actions.append(.removeContainer(id: old.id))
         }
+    }
+
+    /// NAME_NAMESPACE(UID), as the kubelet names a pod in its messages.
+    static func description(of pod: Pod) -> String {
+        "\(pod.metadata?.name ?? "")_\(pod.metadata?.namespace ?? "")(\(pod.metadata?.uid ?? ""))"
     }
 
     static func nextAttempt(_ instances: [RuntimeContainer]) -> Int {

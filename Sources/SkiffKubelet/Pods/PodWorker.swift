@@ -140,7 +140,7 @@ final class PodWorker: Sendable {
         }
         for (name, reason) in plan.waiting where reason.reason == "CrashLoopBackOff" {
             events.record(pod, type: "Warning", reason: "BackOff",
-                          message: "Back-off restarting failed container \(name) in pod \(podDescription(pod))")
+                          message: "Back-off restarting failed container \(name) in pod \(PodSyncPlanner.description(of: pod))")
         }
         var sandbox = view.readySandbox
         // All of a pod's containers get SIGTERM at once and share one grace period, as in
@@ -490,9 +490,5 @@ final class PodWorker: Sendable {
             return text + "\n"
         }
         return settings.resolvConf.replacingOccurrences(of: "$(NAMESPACE)", with: pod.metadata?.namespace ?? "default")
-    }
-
-    func podDescription(_ pod: Pod) -> String {
-        "\(pod.metadata?.name ?? "")_\(pod.metadata?.namespace ?? "")(\(pod.metadata?.uid ?? ""))"
     }
 }

@@ -69,8 +69,7 @@ struct KubeletServer: Sendable {
 
     private func instances(_ pod: Pod, _ name: String) async throws -> [RuntimeContainer] {
         let uid = StaticPods.runtimeUID(of: pod)
-        return try await runtime.listContainers().filter { $0.podUID == uid && $0.name == name }
-            .sorted { ($0.attempt, $0.createdAt) > ($1.attempt, $1.createdAt) }
+        return PodRuntimeView(containers: try await runtime.listContainers().filter { $0.podUID == uid }).instances(name)
     }
 
     private func logs(_ request: ContainerLogRequest) async throws -> ContainerLogResponse {
