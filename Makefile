@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
-EXECUTABLES = busctl skiff-protogen skiff-bench skiff-store skiff-apiserver skiffctl skiff-scheduler skiff-kubelet skiff-shim
+EXECUTABLES = busctl skiff-protogen skiff-bench skiff-store skiff-apiserver skiffctl skiff-scheduler skiff-kubelet skiff-shim skiff-controller
 
 .PHONY: deps build up down test proto proto-check bench clean
 

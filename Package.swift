@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "skiff-scheduler", targets: ["skiff-scheduler"]),
         .executable(name: "skiff-kubelet", targets: ["skiff-kubelet"]),
         .executable(name: "skiff-shim", targets: ["skiff-shim"]),
+        .executable(name: "skiff-controller", targets: ["skiff-controller"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -102,6 +103,14 @@ let package = Package(
         // The per-container monitor (C: it runs once per container and must stay tiny).
         .executableTarget(name: "skiff-shim"),
 
+        // MARK: controllers: every workload controller, one process each (skiff-controller NAME)
+        .target(name: "SkiffControllers", dependencies: [
+            "SkiffClient", "SkiffAPI", "SkiffWire", "SkiffCommandLine", .product(name: "Logging", package: "swift-log"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "skiff-controller", dependencies: ["SkiffControllers", "SkiffCommandLine"],
+                          swiftSettings: strict),
+
         // MARK: test support: child processes and a real control plane for end-to-end tests
         .target(name: "SkiffTestSupport", dependencies: ["SkiffClient", "SkiffWire"], swiftSettings: strict),
 
@@ -160,6 +169,10 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "SkiffSchedulerTests", dependencies: ["SkiffScheduler", "SkiffClient", "SkiffAPI", "SkiffWire",
                                                              "SkiffTestSupport"],
+                    swiftSettings: strict),
+        .testTarget(name: "SkiffControllersTests", dependencies: ["SkiffControllers", "SkiffClient", "SkiffAPI",
+                                                                "SkiffWire", "SkiffTestSupport",
+                                                                .product(name: "Yams", package: "Yams")],
                     swiftSettings: strict),
         .testTarget(name: "ComposeTests", dependencies: ["SkiffClient", "SkiffWire", "SkiffTestSupport"],
                     swiftSettings: strict),

@@ -52,19 +52,19 @@ public final class FixedWallClock: WallClock {
 
 /// An injected clock seen as durations since the moment it was wrapped, so that types holding an
 /// `any Clock<Duration>` can compare and store deadlines without knowing the clock's Instant type.
-struct Timeline: Sendable {
+public struct Timeline: Sendable {
     /// Time elapsed on the clock since the timeline was made.
-    let elapsed: @Sendable () -> Duration
+    public let elapsed: @Sendable () -> Duration
     /// Suspends until `elapsed()` reaches the given value; throws CancellationError if cancelled.
-    let sleepUntil: @Sendable (Duration) async throws -> Void
+    public let sleepUntil: @Sendable (Duration) async throws -> Void
 
-    init<C: Clock<Duration>>(_ clock: C) {
+    public init<C: Clock<Duration>>(_ clock: C) {
         let start = clock.now
         elapsed = { start.duration(to: clock.now) }
         sleepUntil = { try await clock.sleep(until: start.advanced(by: $0), tolerance: nil) }
     }
 
-    func sleep(for duration: Duration) async throws {
+    public func sleep(for duration: Duration) async throws {
         try await sleepUntil(elapsed() + duration)
     }
 }

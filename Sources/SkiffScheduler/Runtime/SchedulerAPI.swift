@@ -8,14 +8,12 @@ import SkiffAPI
 import SkiffClient
 import SkiffWire
 
-public protocol SchedulerAPI: Sendable {
+public protocol SchedulerAPI: EventWriter {
     /// POST pods/NAME/binding. 409 when the pod is already bound (or being deleted), 404 when gone.
     func bind(pod name: String, namespace: String, node: String) async throws
     func getPod(name: String, namespace: String) async throws -> Pod
     /// PUT pods/NAME/status with the object's resourceVersion: 409 if it changed meanwhile.
     func updatePodStatus(_ pod: Pod) async throws -> Pod
-    func createEvent(_ event: Event) async throws -> Event
-    func patchEvent(name: String, namespace: String, mergePatch: [UInt8]) async throws -> Event
 }
 
 extension APIClient: SchedulerAPI {
@@ -24,12 +22,6 @@ extension APIClient: SchedulerAPI {
     }
 
     public func updatePodStatus(_ pod: Pod) async throws -> Pod { try await updateStatus(pod) }
-
-    public func createEvent(_ event: Event) async throws -> Event { try await create(event) }
-
-    public func patchEvent(name: String, namespace: String, mergePatch: [UInt8]) async throws -> Event {
-        try await patch(Event.self, name: name, namespace: namespace, mergePatch: mergePatch)
-    }
 }
 
 extension Error {

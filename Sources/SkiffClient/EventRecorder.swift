@@ -1,12 +1,13 @@
-/// EventRecorder: writes the scheduler's core/v1 Events about pods ("Scheduled",
-/// "FailedScheduling"), as Kubernetes' event broadcaster and correlator do:
+/// EventRecorder: writes a component's core/v1 Events about the objects it acts on (the
+/// scheduler's "Scheduled", a ReplicaSet's "SuccessfulCreate"), as Kubernetes' event broadcaster
+/// and correlator do:
 /// - best effort: `record` never waits; events queue (at most `queueLimit`) and are written by a
 ///   few writer tasks (eight by default: two dropped most events under load, see
 ///   docs/benchmarks.md); when the queue is full the event is dropped and counted, as Kubernetes'
-///   broadcaster drops under load rather than slow the scheduler;
-/// - aggregated: an event identical to one recorded before (same pod, type, reason, message and
+///   broadcaster drops under load rather than slow the component;
+/// - aggregated: an event identical to one recorded before (same object, type, reason, message and
 ///   source) bumps that event's `count` and `lastTimestamp` with a merge patch instead of creating
-///   another object; a repeated FailedScheduling is one event "x12", not twelve. A pod's events
+///   another object; a repeated FailedScheduling is one event "x12", not twelve. An object's events
 ///   always go to the same writer, so its patches never race.
 ///
 /// Concurrency: Sendable; `record` from any task; `run()` once. Must never: block the caller,
@@ -14,13 +15,26 @@
 import Foundation
 import Logging
 import SkiffAPI
-import SkiffClient
 import SkiffWire
 import Synchronization
 
+/// Where events are written: `APIClient`, or a test's fake.
+public protocol EventWriter: Sendable {
+    func createEvent(_ event: Event) async throws -> Event
+    func patchEvent(name: String, namespace: String, mergePatch: [UInt8]) async throws -> Event
+}
+
+extension APIClient: EventWriter {
+    public func createEvent(_ event: Event) async throws -> Event { try await create(event) }
+
+    public func patchEvent(name: String, namespace: String, mergePatch: [UInt8]) async throws -> Event {
+        try await patch(Event.self, name: name, namespace: namespace, mergePatch: mergePatch)
+    }
+}
+
 public final class EventRecorder: Sendable {
     public struct Source: Sendable {
-        /// source.component and reportingComponent: "default-scheduler".
+        /// source.component and reportingComponent: "default-scheduler", "replicaset-controller".
         public var component: String
         /// reportingInstance: "<component>-<host>".
         public var instance: String
@@ -64,7 +78,7 @@ public final class EventRecorder: Sendable {
         var writtenOrder: [AggregationKey] = []
     }
 
-    private let api: any SchedulerAPI
+    private let api: any EventWriter
     private let source: Source
     private let wallClock: any WallClock
     private let queueLimit: Int
@@ -74,8 +88,8 @@ public final class EventRecorder: Sendable {
     /// Kubernetes' correlator keeps 4096 entries.
     private static let aggregationCacheSize = 4096
 
-    public init(api: any SchedulerAPI, source: Source, wallClock: any WallClock = SystemWallClock(),
-                writers: Int = 8, queueLimit: Int = 1000, logger: Logger = Logger(label: "skiff.scheduler.events")) {
+    public init(api: any EventWriter, source: Source, wallClock: any WallClock = SystemWallClock(),
+                writers: Int = 8, queueLimit: Int = 1000, logger: Logger = Logger(label: "skiff.events")) {
         self.api = api
         self.source = source
         self.wallClock = wallClock
@@ -87,17 +101,20 @@ public final class EventRecorder: Sendable {
     /// Events dropped because the queue was full.
     public var droppedCount: Int { dropped.load(ordering: .relaxed) }
 
-    /// Queues an event about `pod`; returns at once.
-    public func record(_ pod: Pod, type: String, reason: String, action: String, message: String) {
+    /// Queues an event about `object` (in its namespace, or "default" for a cluster-scoped one,
+    /// as Kubernetes files a Node's events); returns at once.
+    public func record<O: APIObject>(_ object: O, type: String, reason: String, action: String, message: String) {
         let now = wallClock.now()
-        let namespace = pod.metadata?.namespace ?? "default"
-        let name = pod.metadata?.name ?? ""
-        let key = AggregationKey(namespace: namespace, name: name, uid: pod.metadata?.uid ?? "", type: type,
+        let objectNamespace = object.metadata?.namespace ?? ""
+        let namespace = objectNamespace.isEmpty ? "default" : objectNamespace
+        let name = object.metadata?.name ?? ""
+        let key = AggregationKey(namespace: namespace, name: name, uid: object.metadata?.uid ?? "", type: type,
                                  reason: reason, message: message)
         let event = Event(
             metadata: ObjectMeta(name: Self.eventName(for: name, at: now), namespace: namespace),
-            involvedObject: ObjectReference(kind: "Pod", namespace: namespace, name: name, uid: pod.metadata?.uid,
-                                            apiVersion: "v1", resourceVersion: pod.metadata?.resourceVersion),
+            involvedObject: ObjectReference(kind: O.kind, namespace: objectNamespace.isEmpty ? nil : objectNamespace,
+                                            name: name, uid: object.metadata?.uid, apiVersion: O.apiVersion,
+                                            resourceVersion: object.metadata?.resourceVersion),
             reason: reason, message: message, source: EventSource(component: source.component),
             firstTimestamp: now, lastTimestamp: now, count: 1, type: type, eventTime: wallClock.nowMicro(),
             action: action, reportingComponent: source.component, reportingInstance: source.instance)
@@ -188,7 +205,7 @@ public final class EventRecorder: Sendable {
                 _ = try await api.patchEvent(name: previous.name, namespace: pending.key.namespace, mergePatch: Array(patch))
                 remember(pending.key, Written(name: previous.name, count: count))
                 return
-            } catch where error.apiReason == .notFound {
+            } catch let error as APIError where error.reason == .notFound {
                 // Expired or deleted: start a new event.
             } catch {
                 logger.debug("cannot update event", metadata: ["event": "\(previous.name)", "error": "\(error)"])
@@ -200,7 +217,7 @@ public final class EventRecorder: Sendable {
             remember(pending.key, Written(name: created.metadata?.name ?? pending.event.metadata?.name ?? "", count: 1))
         } catch {
             logger.debug("cannot write event", metadata: [
-                "reason": "\(pending.key.reason)", "pod": "\(pending.key.namespace)/\(pending.key.name)", "error": "\(error)",
+                "reason": "\(pending.key.reason)", "object": "\(pending.key.namespace)/\(pending.key.name)", "error": "\(error)",
             ])
         }
     }

@@ -1,0 +1,9 @@
+/// Controllers: every controller `skiff-controller` can run, by name.
+public enum Controllers {
+    public static let all: [ControllerKind] = [
+        ReplicaControllers.replicaSet,
+        ReplicaControllers.replicationController,
+    ]
+
+    public static func named(_ name: String) -> ControllerKind? { all.first { $0.name == name } }
+}
