@@ -21,12 +21,14 @@ public final class APIClient: Sendable {
     public let serverURL: String
     public let eventsURL: String?
     private let requests: RequestClient
+    private let pacing: TokenBucket?
 
     public init(_ config: ClientConfig) throws {
         self.config = config
         (serverURL, eventsURL) = try config.resolveEndpoints()
         requests = try RequestClient(connectingTo: serverURL, component: config.component,
                                      options: RequestClient.Options(token: config.token))
+        pacing = config.qps.map { TokenBucket(qps: $0, burst: config.burst) }
     }
 
     public func close() async { await requests.close() }
@@ -35,6 +37,7 @@ public final class APIClient: Sendable {
 
     /// Sends one request; a reply with an error code is thrown as its APIError.
     public func send(_ request: Request) async throws -> Response {
+        try await pacing?.take()
         let reply: Response
         do {
             reply = try await requests.call(request, replyType: Response.self, timeout: config.timeout)

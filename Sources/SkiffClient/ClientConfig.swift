@@ -19,6 +19,9 @@ public struct ClientConfig: Sendable {
     public var timeout: Duration
     /// The sender name on the bus, e.g. "skiffctl".
     public var component: String
+    /// Requests per second this client may send (nil: unpaced), with bursts of up to `burst`.
+    public var qps: Double?
+    public var burst = 30
 
     public init(server: String? = nil, events: String? = nil, runDirectory: String? = nil, token: String? = nil,
                 timeout: Duration = .seconds(30), component: String = "client") {

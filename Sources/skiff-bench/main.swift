@@ -12,10 +12,11 @@ struct SkiffBenchCommand: AsyncParsableCommand {
         commandName: "skiff-bench", abstract: "Benchmark Skiff against its baselines and print the ratios.")
 
     enum Suite: String, ExpressibleByArgument, CaseIterable {
-        case all, foundation, controlPlane = "control-plane", scheduler, podStartup = "pod-startup", clusterMemory = "cluster-memory"
+        case all, foundation, controlPlane = "control-plane", scheduler, podStartup = "pod-startup", clusterMemory = "cluster-memory",
+             controllers
     }
 
-    @Option(help: "Which benchmarks: all, foundation (bus, codec), control-plane (writes vs etcd, GET), scheduler (pods bound/s), pod-startup (creation to Running, real containers; needs root) or cluster-memory (the idle cluster's resident memory; needs root).")
+    @Option(help: "Which benchmarks: all, foundation (bus, codec), control-plane (writes vs etcd, GET), scheduler (pods bound/s), pod-startup (creation to Running, real containers; needs root), cluster-memory (the idle cluster's resident memory; needs root) or controllers (ReplicaSet reconciles/s, 3 instances vs 1).")
     var suite: Suite = .all
 
     @Option(help: "Request/reply round trips per side.") var roundTrips = 20_000
@@ -31,6 +32,7 @@ struct SkiffBenchCommand: AsyncParsableCommand {
     @Option(help: "Scheduler: cluster sizes (nodes), comma-separated.") var schedulerNodes = "1000,5000"
     @Option(help: "Scheduler: pods created and bound per cluster size.") var schedulerPods = 10_000
     @Option(help: "Pod startup: pods created in one burst on one node.") var startupPods = 100
+    @Option(help: "Controllers: ReplicaSets created in one burst.") var controllerReplicaSets = 2_000
 
     func validate() throws {
         let counts = writeClients.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -94,6 +96,11 @@ struct SkiffBenchCommand: AsyncParsableCommand {
         }
         if (suite == .all || suite == .clusterMemory) && !stop.isRaised {
             rows += try await ClusterMemoryBenchmark.run(ClusterMemoryBenchmarkOptions(), stop: stop, log: log)
+        }
+        if (suite == .all || suite == .controllers) && !stop.isRaised {
+            var options = ControllerBenchmarkOptions()
+            options.replicaSets = controllerReplicaSets
+            rows += try await ControllerBenchmarks.run(options, stop: stop, log: log)
         }
         if stop.isRaised { throw ExitCode(130) }
         print("\(ProcessInfo.processInfo.hostName), \(ProcessInfo.processInfo.activeProcessorCount) cores, "

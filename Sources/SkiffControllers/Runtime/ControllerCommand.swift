@@ -32,6 +32,12 @@ public struct ControllerCommand: AsyncParsableCommand {
     @Option(help: "Keys reconciled at once.")
     var workers = 5
 
+    @Option(help: "Requests per second to the apiserver (0: unpaced), as kube-controller-manager's --kube-api-qps (20 there).")
+    var apiQps: Double = 50
+
+    @Option(help: "Requests at once before pacing applies, as --kube-api-burst (30 there).")
+    var apiBurst = 100
+
     @Option(help: "Seconds without renewal after which an instance's keys move to the others.")
     var leaseSeconds = 15
 
@@ -54,6 +60,7 @@ public struct ControllerCommand: AsyncParsableCommand {
             throw ValidationError("unknown controller \(name); one of: \(Controllers.all.map(\.name).joined(separator: ", "))")
         }
         guard workers > 0 else { throw ValidationError("--workers must be positive") }
+        guard apiQps >= 0, apiBurst > 0 else { throw ValidationError("--api-qps must not be negative, --api-burst must be positive") }
         guard leaseSeconds >= 1 else { throw ValidationError("--lease-seconds must be at least 1") }
         for option in options where !option.contains("=") {
             throw ValidationError("--option \(option): expected KEY=VALUE")
@@ -84,12 +91,14 @@ public struct ControllerCommand: AsyncParsableCommand {
             let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
             configuration.options[parts[0]] = parts[1]
         }
-        let clientConfig = ClientConfig(server: server, events: events,
+        var clientConfig = ClientConfig(server: server, events: events,
                                         runDirectory: URL(fileURLWithPath: run).standardizedFileURL.path,
                                         component: "\(kind.name)-controller")
-        let settings = configuration
+        clientConfig.qps = apiQps > 0 ? apiQps : nil
+        clientConfig.burst = apiBurst
+        let settings = configuration, connection = clientConfig
         try await runUntilTerminated {
-            let client = try await Self.connect(clientConfig, logger: logger)
+            let client = try await Self.connect(connection, logger: logger)
             let runner = ControllerRunner(kind: kind, client: client, configuration: settings, logger: logger)
             try await runner.run()
             await client.close()
