@@ -3,6 +3,8 @@ public enum Controllers {
     public static let all: [ControllerKind] = [
         ReplicaControllers.replicaSet,
         ReplicaControllers.replicationController,
+        ServiceAccountControllers.serviceAccount,
+        ServiceAccountControllers.token,
     ]
 
     public static func named(_ name: String) -> ControllerKind? { all.first { $0.name == name } }

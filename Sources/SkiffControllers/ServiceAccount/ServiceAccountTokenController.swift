@@ -1,0 +1,106 @@
+/// ServiceAccountTokenController: every ServiceAccount has a Secret of type
+/// kubernetes.io/service-account-token named ACCOUNT-token, holding `token` and `namespace`,
+/// listed in the account's `secrets`, as Kubernetes' token controller kept them before bound
+/// tokens. A token Secret whose account is gone (or was recreated with another uid) is
+/// deleted, so deleting an account revokes its token.
+///
+/// The token itself comes from a `TokenIssuer`: opaque random bytes today; the security work
+/// replaces it with signed JWTs bound to the account's uid, without touching this controller.
+///
+/// Concurrency: Sendable. Must never: hand one account's token to another (the Secret carries
+/// the account's uid and is replaced when it differs).
+import Foundation
+import SkiffAPI
+import SkiffClient
+import SkiffWire
+
+/// Makes the token for an account.
+public protocol TokenIssuer: Sendable {
+    func token(for account: ServiceAccount) throws -> String
+}
+
+/// 32 random bytes, base64url: proves nothing by itself; the apiserver will learn to check it
+/// (or a signed successor) when authentication lands.
+public struct OpaqueTokenIssuer: TokenIssuer {
+    public init() {}
+    public func token(for account: ServiceAccount) throws -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+}
+
+public final class ServiceAccountTokenController: Controller {
+    public static let secretType = "kubernetes.io/service-account-token"
+    public static let nameAnnotation = "kubernetes.io/service-account.name"
+    public static let uidAnnotation = "kubernetes.io/service-account.uid"
+
+    private let context: ControllerContext
+    private let issuer: any TokenIssuer
+    private let accounts: Informer<ServiceAccount>
+    private let secrets: Informer<Secret>
+
+    public init(context: ControllerContext, issuer: any TokenIssuer) {
+        self.context = context
+        self.issuer = issuer
+        accounts = context.informers.informer(ServiceAccount.self)
+        secrets = context.informers.informer(Secret.self)
+        accounts.addEventHandler(onAdd: { context.enqueue($0) }, onUpdate: { _, new in context.enqueue(new) },
+                                 onDelete: { context.enqueue($0) })
+        secrets.addEventHandler(onDelete: { secret in
+            guard secret.type == Self.secretType, let account = secret.metadata?.annotations[Self.nameAnnotation] else { return }
+            context.queue.add(ObjectKey(namespace: secret.metadata?.namespace ?? "", name: account))
+        })
+    }
+
+    /// Keys are accounts: "namespace/account".
+    public func allKeys() -> [ObjectKey] { accounts.indexer.keys() }
+
+    public static func secretName(for account: String) -> String { "\(account)-token" }
+
+    public func reconcile(_ key: ObjectKey) async throws -> Reconciled {
+        let account = accounts.indexer.get(key)
+        let existing = secrets.indexer.get(ObjectKey(namespace: key.namespace, name: Self.secretName(for: key.name)))
+        // Revoke a token that belongs to no live account of that name and uid.
+        if let existing, existing.type == Self.secretType,
+           account == nil || existing.metadata?.annotations[Self.uidAnnotation] != account?.metadata?.uid {
+            try await deleteIgnoringAbsence(existing)
+            if account == nil { return .done }
+        }
+        guard let account, account.metadata?.deletionTimestamp == nil else { return .done }
+        if existing == nil || existing?.metadata?.annotations[Self.uidAnnotation] != account.metadata?.uid {
+            do {
+                _ = try await context.client.create(try tokenSecret(for: account))
+            } catch let error as APIError where error.reason == .alreadyExists || error.code == 403 {
+                // The cache lagged, or the namespace is terminating.
+            }
+        }
+        let secretName = Self.secretName(for: key.name)
+        if !account.secrets.contains(where: { $0.name == secretName }) {
+            var updated = account
+            updated.secrets.append(ObjectReference(name: secretName))
+            do { _ = try await context.client.update(updated) } catch let error as APIError where error.reason == .notFound {}
+        }
+        return .done
+    }
+
+    func tokenSecret(for account: ServiceAccount) throws -> Secret {
+        let namespace = account.metadata?.namespace ?? ""
+        let name = account.metadata?.name ?? ""
+        var meta = ObjectMeta(name: Self.secretName(for: name), namespace: namespace)
+        meta.annotations = [Self.nameAnnotation: name, Self.uidAnnotation: account.metadata?.uid ?? ""]
+        meta.ownerReferences = [OwnerReference(apiVersion: "v1", kind: "ServiceAccount", name: name,
+                                               uid: account.metadata?.uid)]
+        return Secret(metadata: meta,
+                      data: ["token": Array(try issuer.token(for: account).utf8), "namespace": Array(namespace.utf8)],
+                      type: Self.secretType)
+    }
+
+    private func deleteIgnoringAbsence(_ secret: Secret) async throws {
+        do {
+            _ = try await context.client.delete(Secret.self, name: secret.metadata?.name ?? "", namespace: secret.metadata?.namespace,
+                                                options: DeleteOptions(preconditions: Preconditions(uid: secret.metadata?.uid)))
+        } catch let error as APIError where error.reason == .notFound || error.reason == .conflict {}
+    }
+}
