@@ -105,7 +105,7 @@ let package = Package(
 
         // MARK: controllers: every workload controller, one process each (skiff-controller NAME)
         .target(name: "SkiffControllers", dependencies: [
-            "SkiffClient", "SkiffAPI", "SkiffWire", "SkiffCommandLine", .product(name: "Logging", package: "swift-log"),
+            "SkiffClient", "SkiffAPI", "SkiffBus", "SkiffWire", "SkiffCommandLine", .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "skiff-controller", dependencies: ["SkiffControllers", "SkiffCommandLine"],

@@ -5,6 +5,7 @@ public enum Controllers {
         ReplicaControllers.replicationController,
         ServiceAccountControllers.serviceAccount,
         ServiceAccountControllers.token,
+        AutoscalingControllers.horizontalPodAutoscaler,
     ]
 
     public static func named(_ name: String) -> ControllerKind? { all.first { $0.name == name } }
