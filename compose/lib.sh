@@ -35,6 +35,22 @@ fabric_netns() { echo "skiff-$CLUSTER_ID-fabric"; }
 node_ip() { echo "$NODE_NETWORK_PREFIX.$((10 + $1))"; }
 node_pod_cidr() { echo "$POD_CIDR_PREFIX.$1.0/24"; }
 
+# How many processes of controller NAME run: COUNT_<NAME with - as _>, default 1.
+controller_count() {
+  local var="COUNT_${1//-/_}"
+  echo "${!var:-1}"
+}
+
+is_controller() { [[ " $(echo $CONTROLLERS) " == *" $1 "* ]]; }
+
+# Writes the counts in use, which compose/render and later commands read back.
+save_counts() {
+  {
+    printf 'NODES=%s\nSCHEDULERS=%s\n' "$NODES" "$SCHEDULERS"
+    for c in $CONTROLLERS; do printf 'COUNT_%s=%s\n' "${c//-/_}" "$(controller_count "$c")"; done
+  } > "$STATE_DIR/compose/counts.env"
+}
+
 supervisor_running() {
   [ -f "$STATE_DIR/compose/supervisord.pid" ] && kill -0 "$(cat "$STATE_DIR/compose/supervisord.pid")" 2>/dev/null
 }
