@@ -44,7 +44,7 @@ public enum ResourceCatalog {
         entry("", "PersistentVolumeClaim", "persistentvolumeclaims", ["pvc"], ["status"],
               PersistentVolumeClaim.self, PersistentVolumeClaimList.self),
         entry("", "Node", "nodes", ["no"], ["status"], Node.self, NodeList.self, namespaced: false),
-        entry("", "Namespace", "namespaces", ["ns"], ["status"], Namespace.self, NamespaceList.self, namespaced: false),
+        entry("", "Namespace", "namespaces", ["ns"], ["status", "finalize"], Namespace.self, NamespaceList.self, namespaced: false),
         entry("", "PersistentVolume", "persistentvolumes", ["pv"], ["status"],
               PersistentVolume.self, PersistentVolumeList.self, namespaced: false),
         // apps/v1

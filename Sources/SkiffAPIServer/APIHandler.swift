@@ -48,6 +48,8 @@ struct APIHandler: Sendable {
             return try await update(request, scope)
         case ("update", "scale"):
             return try await updateScale(request, scope)
+        case ("update", "finalize"):
+            return try await finalize(request, scope)
         case ("patch", ""), ("patch", "status"):
             return try await patch(request, scope)
         case ("delete", ""):
@@ -188,6 +190,23 @@ struct APIHandler: Sendable {
         }
         guard let result = KindRules.scale(of: object) else { throw scope.notAllowed() }
         return try objectResponse(result)
+    }
+
+    /// PUT namespaces/NAME/finalize: the only write that changes a namespace's spec.finalizers
+    /// (the namespace controller removes "kubernetes" once the namespace is empty); a namespace
+    /// being deleted goes when its last finalizer does.
+    private func finalize(_ request: Request, _ scope: RequestScope) async throws -> Response {
+        guard let incoming = try scope.decodeBody(request) as? Namespace else { throw scope.notAllowed() }
+        let pinned = incoming.metadata?.resourceVersion.flatMap { Int64($0) }
+        let finalizers = incoming.spec?.finalizers ?? []
+        let (object, _) = try await registry.guaranteedUpdate(scope.key, pinnedRevision: pinned) { current in
+            guard var namespace = current.object as? Namespace else { throw scope.notAllowed() }
+            namespace.spec = namespace.spec ?? NamespaceSpec()
+            namespace.spec!.finalizers = finalizers
+            namespace.metadata?.resourceVersion = nil
+            return namespace
+        }
+        return try objectResponse(object)
     }
 
     private func bind(_ request: Request, _ scope: RequestScope) async throws -> Response {

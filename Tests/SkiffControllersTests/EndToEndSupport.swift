@@ -31,3 +31,14 @@ extension TestCluster {
         })
     }
 }
+
+/// PIDs (as the host sees them) of the processes in a pod's containers whose command line starts
+/// with `command`: found by the pod's cgroup (`.../pod<uid>/...`).
+func hostProcesses(ofPod uid: String, command: String) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap(Int32.init).filter { pid in
+        guard let cgroup = try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8), cgroup.contains("pod\(uid)"),
+              let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        return String(decoding: cmdline, as: UTF8.self).hasPrefix(command)
+    }
+}

@@ -33,7 +33,7 @@ struct ReplicaSetEndToEndTests {
         """
     }
 
-    @Test func aReplicaSetRunsItsPodsAndReplacesADeletedOne() async throws {
+    @Test func aReplicaSetRunsItsPodsAndHealsThemWhenKilledOrDeleted() async throws {
         try await withCluster { cluster in
             try await cluster.addNode()
             try cluster.startController("replicaset")
@@ -41,6 +41,15 @@ struct ReplicaSetEndToEndTests {
             let rs = try await cluster.client.get(ReplicaSet.self, name: "web", namespace: "default")
             let pods = try await cluster.waitForReadyPods(2, controlledBy: rs.metadata?.uid)
             #expect(pods.allSatisfy { $0.metadata?.name?.hasPrefix("web-") == true })
+
+            // kill -9 of a container's process: the kubelet restarts it in place.
+            let killed = pods[1]
+            let processes = hostProcesses(ofPod: killed.metadata?.uid ?? "", command: "sleep")
+            #expect(processes.count == 1)
+            for pid in processes { kill(pid, SIGKILL) }
+            try await cluster.waitFor("the killed container restarted and ready", {
+                try await cluster.client.get(Pod.self, name: killed.metadata!.name!, namespace: "default")
+            }, until: { ($0.status?.containerStatuses.first?.restartCount ?? 0) >= 1 && PodState.isReady($0) })
 
             let victim = pods[0].metadata!.name!
             let deleted = try await cluster.skiffctl(["delete", "pod", victim])

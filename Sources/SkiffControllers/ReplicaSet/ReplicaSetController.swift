@@ -65,6 +65,11 @@ public final class ReplicaSetController<Owner: ReplicatedObject>: Controller {
 
     private func podUpdated(_ old: Pod, _ new: Pod) {
         let oldKey = ownerKey(old), newKey = ownerKey(new)
+        // A pod marked for deletion is as good as gone for counting (it may take its grace
+        // period to disappear), as Kubernetes' updatePod treats it.
+        if new.metadata?.deletionTimestamp != nil, old.metadata?.deletionTimestamp == nil, let newKey {
+            expectations.observeDelete(newKey, uid: new.metadata?.uid ?? "")
+        }
         if let oldKey, oldKey != newKey { context.queue.add(oldKey) }
         if let newKey {
             context.queue.add(newKey)
