@@ -1,4 +1,4 @@
-/// The autoscaler on a real cluster: a workload whose pods burn cpu is scaled up, and back down
+/// The autoscaler on a real cluster: a Deployment whose pods burn cpu is scaled up, and back down
 /// once the load stops; usage comes from the kubelets as `skiffctl top` shows it.
 import Foundation
 import SkiffClient
@@ -9,9 +9,10 @@ import Testing
 
 @Suite(.serialized, .enabled(if: clusterTestsUnavailable == nil))
 struct AutoscalingEndToEndTests {
-    @Test func aCpuBurningWorkloadIsScaledUpAndBackDown() async throws {
+    @Test func aCpuBurningDeploymentIsScaledUpAndBackDown() async throws {
         try await withCluster { cluster in
             try await cluster.addNode(arguments: ["--metrics-seconds", "1"])
+            try cluster.startController("deployment")
             try cluster.startController("replicaset")
             try cluster.startController("horizontal-pod-autoscaler", arguments: ["--option", "sync-seconds=2"])
             // The pods burn cpu while the switch file exists (a hostPath shared with the test).
@@ -20,7 +21,7 @@ struct AutoscalingEndToEndTests {
             FileManager.default.createFile(atPath: switchDirectory + "/on", contents: Data())
             try await cluster.apply("""
             apiVersion: apps/v1
-            kind: ReplicaSet
+            kind: Deployment
             metadata:
               name: burner
             spec:
@@ -57,7 +58,7 @@ struct AutoscalingEndToEndTests {
             spec:
               scaleTargetRef:
                 apiVersion: apps/v1
-                kind: ReplicaSet
+                kind: Deployment
                 name: burner
               minReplicas: 1
               maxReplicas: 3
@@ -78,12 +79,12 @@ struct AutoscalingEndToEndTests {
             #expect(up.status?.currentMetrics.first?.resource?.current?.averageUtilization ?? 0 > 50)
             #expect(up.status?.conditions.contains { $0.type == "ScalingActive" && $0.status == "True" } == true)
             try await cluster.waitFor("more than one burner pod", timeout: .seconds(60), {
-                try await cluster.client.get(ReplicaSet.self, name: "burner", namespace: "default").spec?.replicas ?? 0
+                try await cluster.client.get(Deployment.self, name: "burner", namespace: "default").spec?.replicas ?? 0
             }, until: { $0 > 1 })
 
             try FileManager.default.removeItem(atPath: switchDirectory + "/on")
             try await cluster.waitFor("the burner back at one replica", timeout: .seconds(120), {
-                try await cluster.client.get(ReplicaSet.self, name: "burner", namespace: "default").spec?.replicas ?? 0
+                try await cluster.client.get(Deployment.self, name: "burner", namespace: "default").spec?.replicas ?? 0
             }, until: { $0 == 1 })
             let events = try await cluster.client.list(Event.self, namespace: "default").items
             #expect(events.contains { $0.reason == "SuccessfulRescale" && $0.involvedObject?.name == "burner" })

@@ -21,6 +21,43 @@ struct GarbageCollectorEndToEndTests {
         }
     }
 
+    @Test func deletingADeploymentRemovesItsReplicaSetsAndPods() async throws {
+        try await withCluster(scheduler: false) { cluster in
+            for controller in ["deployment", "replicaset", "garbage-collector"] { try cluster.startController(controller) }
+            try await cluster.apply("""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: site
+            spec:
+              replicas: 2
+              selector:
+                matchLabels:
+                  app: site
+              template:
+                metadata:
+                  labels:
+                    app: site
+                spec:
+                  containers:
+                  - name: main
+                    image: busybox
+            """)
+            try await cluster.waitForPods("site", count: 2)
+            // A second revision, so two ReplicaSets hang off the Deployment.
+            try await cluster.skiffctlSucceeds(["rollout", "restart", "deployment/site"])
+            try await cluster.waitFor("two ReplicaSets", {
+                try await cluster.client.list(ReplicaSet.self, namespace: "default").items
+            }, until: { $0.count == 2 })
+
+            try await cluster.skiffctlSucceeds(["delete", "deployment", "site"])
+            try await cluster.waitFor("the ReplicaSets gone", {
+                try await cluster.client.list(ReplicaSet.self, namespace: "default").items
+            }, until: \.isEmpty)
+            try await cluster.waitFor("the pods gone", { try await cluster.pods("app=site") }, until: \.isEmpty)
+        }
+    }
+
     @Test func foregroundDeletionKeepsTheReplicaSetUntilItsPodsAreGone() async throws {
         try await withCluster(scheduler: false) { cluster in
             try cluster.startController("replicaset")
