@@ -174,7 +174,7 @@ let package = Package(
                                                                 "SkiffWire", "SkiffTestSupport",
                                                                 .product(name: "Yams", package: "Yams")],
                     swiftSettings: strict),
-        .testTarget(name: "ComposeTests", dependencies: ["SkiffClient", "SkiffWire", "SkiffTestSupport"],
+        .testTarget(name: "ComposeTests", dependencies: ["SkiffClient", "SkiffControllers", "SkiffWire", "SkiffTestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "SkiffKubeletTests", dependencies: ["SkiffKubelet", "SkiffImages", "SkiffClient", "SkiffAPI", "SkiffBus", "SkiffWire",
                                                            "SkiffTestSupport"],

@@ -4,6 +4,7 @@
 /// `compose/status`, `compose/logs`, and `compose/down` leaving nothing behind.
 import Foundation
 import SkiffClient
+import SkiffControllers
 import SkiffTestSupport
 import SkiffWire
 import Testing
@@ -68,8 +69,15 @@ struct ComposeTests {
             #expect(fetched.status == 0 && fetched.stdout == "server\n", "pod-to-pod across nodes")
 
             // kill -9 of a component: supervisord starts it again.
+            // Store, apiserver, scheduler, two kubelets and every controller, one process each.
+            let controllers = Controllers.all.map { "\($0.name)-0" }
+            let allRunning = await eventually(timeout: .seconds(30), interval: .milliseconds(200)) {
+                let processes = (try? await compose.processes()) ?? [:]
+                return processes.count == 5 + controllers.count && processes.values.allSatisfy { $0.state == "RUNNING" }
+            }
             let before = try await compose.processes()
-            #expect(before.count == 5 && before.values.allSatisfy { $0.state == "RUNNING" }, "\(before)")
+            #expect(allRunning, "\(before)")
+            #expect(Set(controllers).isSubset(of: Set(before.keys)), "\(before.keys.sorted())")
             let schedulerPid = try #require(Int32(before["scheduler-0"]?.pid ?? ""))
             kill(schedulerPid, SIGKILL)
             let restarted = await eventually(timeout: .seconds(30), interval: .milliseconds(200)) {
@@ -84,6 +92,16 @@ struct ComposeTests {
                 (try? await compose.processes())?["scheduler-1"]?.state == "RUNNING"
             }
             #expect(two)
+            // Three ReplicaSet controllers share the work; a ReplicaSet still converges.
+            let three = try await compose.run("scale", ["replicaset", "3"])
+            #expect(three.status == 0 && three.output == "replicaset scaled to 3\n", "\(three.output)")
+            let leases = await eventually(timeout: .seconds(30), interval: .milliseconds(200)) {
+                let held = try? await client.list(Lease.self, namespace: "kube-system", labelSelector: "skiff.io/controller-shard=replicaset")
+                return held?.items.count == 3
+            }
+            #expect(leases, "three replicaset controllers hold shard leases")
+            let unknown = try await compose.run("scale", ["nonsense", "2"])
+            #expect(unknown.status != 0 && unknown.output.contains("cannot scale 'nonsense'"))
             let logs = try await compose.run("logs", ["kubelet-node-1"])
             #expect(logs.status == 0 && logs.output.contains("node registered"))
         } catch {
