@@ -29,7 +29,7 @@ down:
 ## property tests saturate the cooperative pool, which would starve the bus servers that the
 ## busctl end-to-end tests run in-process.
 TEST_TARGETS = ProtoGenTests SkiffWireTests SkiffBusTests BusctlTests SkiffAPITests SkiffValidationTests \
-  SkiffClientTests SkiffStoreTests SkiffAPIServerTests SkiffCtlTests SkiffSchedulerTests SkiffKubeletTests ComposeTests
+  SkiffClientTests SkiffStoreTests SkiffAPIServerTests SkiffCtlTests SkiffSchedulerTests SkiffKubeletTests SkiffControllersTests ComposeTests
 test: deps proto-check
 	$(SWIFT) build --build-tests
 	@for target in $(TEST_TARGETS); do \
