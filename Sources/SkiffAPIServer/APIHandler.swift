@@ -14,6 +14,7 @@ struct APIHandler: Sendable {
     let registry: ObjectRegistry
     let access: AccessControl
     let watches: WatchBacklog
+    let allocator: ServiceAllocator
 
     func handle(_ request: Request, token: String?) async -> Response {
         do {
@@ -99,8 +100,21 @@ struct APIHandler: Sendable {
         try scope.validate(Validation.validateCreate(object), object)
         try await access.admitWrite(scope, name: meta.name ?? "", registry: registry)
         let key = StorageKey(resource: scope.resource, namespace: scope.namespace, name: meta.name ?? "")
-        let created = try await registry.create(key, object, dryRun: !(request.dryRun ?? []).isEmpty)
-        return try objectResponse(created, code: 201)
+        let dryRun = !(request.dryRun ?? []).isEmpty
+        guard let service = object as? Service else {
+            return try objectResponse(try await registry.create(key, object, dryRun: dryRun), code: 201)
+        }
+        // A Service's address and node ports are claimed with it; a lost claim allocates again.
+        for _ in 0..<8 {
+            var allocated = service
+            let claims = try await allocator.allocate(&allocated, previous: nil)
+            do {
+                return try objectResponse(try await registry.create(key, allocated, dryRun: dryRun, claims: claims), code: 201)
+            } catch is ObjectRegistry.ClaimLost {
+                continue
+            }
+        }
+        throw APIError.conflict(scope.resource.groupResource, key.name, "too many concurrent allocations; try again")
     }
 
     // MARK: update and patch
@@ -154,7 +168,8 @@ struct APIHandler: Sendable {
     private func write(_ scope: RequestScope, pinnedRevision: Int64?, dryRun: Bool,
                        _ proposed: @escaping (ObjectRegistry.Stored) async throws -> any APIObject) async throws -> Response {
         let statusOnly = scope.subresource == "status"
-        let (object, _) = try await registry.guaranteedUpdate(scope.key, pinnedRevision: pinnedRevision, dryRun: dryRun) { current in
+        let (object, _) = try await registry.guaranteedUpdate(scope.key, pinnedRevision: pinnedRevision, dryRun: dryRun,
+                                                              claiming: { current in
             let incoming = try await proposed(current)
             var merged = try ObjectMerge.merge(incoming: incoming, current: current, statusOnly: statusOnly,
                                                hasStatus: scope.resource.hasStatus, registry: registry)
@@ -165,8 +180,10 @@ struct APIHandler: Sendable {
                                       registry: registry) {
                 merged.metadata?.generation = (current.object.metadata?.generation ?? 0) + 1
             }
-            return merged
-        }
+            guard !statusOnly, var service = merged as? Service else { return (merged, []) }
+            let claims = try await allocator.allocate(&service, previous: current.object as? Service)
+            return (service, claims)
+        })
         return try objectResponse(object)
     }
 

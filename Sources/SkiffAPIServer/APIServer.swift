@@ -31,11 +31,13 @@ public final class APIServer: Sendable {
         public var bookmarkInterval: Duration
         public var storeTimeout: Duration
         public var now: @Sendable () -> Time
+        /// Where Services get their virtual IPs and node ports.
+        public var serviceNetwork: ServiceNetwork
 
         public init(storeURL: String, storeEventsURL: String, listenURL: String, eventsURL: String,
                     runDirectory: String? = nil, component: String = "apiserver",
                     bookmarkInterval: Duration = .seconds(5), storeTimeout: Duration = .seconds(10),
-                    now: @escaping @Sendable () -> Time = { Time(Date()) }) {
+                    now: @escaping @Sendable () -> Time = { Time(Date()) }, serviceNetwork: ServiceNetwork = ServiceNetwork()) {
             self.storeURL = storeURL
             self.storeEventsURL = storeEventsURL
             self.listenURL = listenURL
@@ -45,6 +47,7 @@ public final class APIServer: Sendable {
             self.bookmarkInterval = bookmarkInterval
             self.storeTimeout = storeTimeout
             self.now = now
+            self.serviceNetwork = serviceNetwork
         }
     }
 
@@ -70,7 +73,8 @@ public final class APIServer: Sendable {
                              bookmarkInterval: configuration.bookmarkInterval, namespaces: namespaces, logger: logger)
         let registry = ObjectRegistry(store: store, now: configuration.now)
         handler = APIHandler(registry: registry, access: AccessControl(namespaces: namespaces),
-                             watches: WatchBacklog(store: store, announce: { [fanout] in fanout.announce($0) }, pageSize: 5000))
+                             watches: WatchBacklog(store: store, announce: { [fanout] in fanout.announce($0) }, pageSize: 5000),
+                             allocator: ServiceAllocator(network: configuration.serviceNetwork, store: store))
         server.handle(Request.self) { [handler] request, context in
             await handler.handle(request, token: context.token)
         }

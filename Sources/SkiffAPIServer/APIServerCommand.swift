@@ -5,6 +5,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SkiffAPI
 import SkiffBus
 import SkiffCommandLine
 
@@ -31,10 +32,19 @@ public struct APIServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds between bookmarks (and checks for missed store events).")
     var bookmarkSeconds: Int = 5
 
+    @Option(help: "The range Services' virtual IPs come from (IPv4 CIDR).")
+    var serviceClusterIPRange: String = "10.96.0.0/16"
+
     public init() {}
 
     public mutating func validate() throws {
         guard bookmarkSeconds > 0 else { throw ValidationError("--bookmark-seconds must be positive") }
+        guard let range = IPv4Range(serviceClusterIPRange), range.prefix >= 12, range.prefix <= 30 else {
+            throw ValidationError("--service-cluster-ip-range: \(serviceClusterIPRange) is not an IPv4 CIDR with a prefix from /12 to /30")
+        }
+        if let reserved = range.overlappedMachineRange {
+            throw ValidationError("--service-cluster-ip-range: \(serviceClusterIPRange) overlaps \(reserved), which this machine uses")
+        }
     }
 
     public func run() async throws {
@@ -47,7 +57,8 @@ public struct APIServerCommand: AsyncParsableCommand {
             storeEventsURL: storeEvents ?? "ipc://\(absolute)/store-events.sock",
             listenURL: listen ?? "ipc://\(absolute)/apiserver-\(pid).sock",
             eventsURL: events ?? "ipc://\(absolute)/apiserver-\(pid)-events.sock",
-            runDirectory: absolute, bookmarkInterval: .seconds(bookmarkSeconds))
+            runDirectory: absolute, bookmarkInterval: .seconds(bookmarkSeconds),
+            serviceNetwork: ServiceNetwork(serviceRange: IPv4Range(serviceClusterIPRange)!))
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info

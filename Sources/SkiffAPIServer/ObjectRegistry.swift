@@ -110,19 +110,26 @@ struct ObjectRegistry: Sendable {
 
     // MARK: writes
 
-    /// Creates `object` under `key`; the returned object carries its new resourceVersion.
-    func create(_ key: StorageKey, _ object: any APIObject, dryRun: Bool) async throws -> any APIObject {
+    /// Creates `object` under `key`, with the reservations it claims in the same transaction;
+    /// the returned object carries its new resourceVersion. Throws `ClaimLost` when another
+    /// writer took a claimed reservation first (allocate again and retry).
+    func create(_ key: StorageKey, _ object: any APIObject, dryRun: Bool,
+                claims: [ServiceAllocator.Claim] = []) async throws -> any APIObject {
         let bytes = try encode(object, clearingResourceVersion: true)
         if dryRun { return object }
         let reply = try await storeCall {
-            try await store.txn(TxnRequest(compare: [Compare(key: key.key, modRevision: 0)],
-                                           success: [Operation(key: key.key, value: bytes)]))
+            try await store.txn(TxnRequest(compare: [Compare(key: key.key, modRevision: 0)] + claims.map(\.compare),
+                                           success: [Operation(key: key.key, value: bytes)] + claims.map(\.operation)))
         }
         guard reply.succeeded == true else {
+            if !claims.isEmpty, try await read(key) == nil { throw ClaimLost() }
             throw APIError.alreadyExists(key.resource.groupResource, key.name)
         }
         return try decode(key.resource, ProtoFields.stampingResourceVersion(bytes, reply.revision ?? 0))
     }
+
+    /// A reservation claimed with a write was taken by another writer in the meantime.
+    struct ClaimLost: Error {}
 
     /// Read-modify-write with optimistic concurrency: `transform` gets the current object and
     /// returns the new one (or nil for "no change"). A lost race re-runs `transform` on the new
@@ -130,12 +137,23 @@ struct ObjectRegistry: Sendable {
     /// Returns the object as stored and whether it was written.
     func guaranteedUpdate(_ key: StorageKey, pinnedRevision: Int64? = nil, dryRun: Bool = false,
                           _ transform: (Stored) async throws -> (any APIObject)?) async throws -> (any APIObject, Bool) {
+        try await guaranteedUpdate(key, pinnedRevision: pinnedRevision, dryRun: dryRun) { current in
+            (try await transform(current), [])
+        }
+    }
+
+    /// The same, where `transform` also returns reservations to claim in the same transaction
+    /// (a lost claim re-runs it, as a lost race on the object does).
+    func guaranteedUpdate(_ key: StorageKey, pinnedRevision: Int64? = nil, dryRun: Bool = false,
+                          claiming transform: (Stored) async throws -> ((any APIObject)?, [ServiceAllocator.Claim]))
+        async throws -> (any APIObject, Bool) {
         for _ in 0..<16 {
             let current = try await readExisting(key)
             if let pinnedRevision, pinnedRevision != current.modRevision {
                 throw APIError.conflict(key.resource.groupResource, key.name)
             }
-            guard var updated = try await transform(current) else { return (current.object, false) }
+            let (proposed, claims) = try await transform(current)
+            guard var updated = proposed else { return (current.object, false) }
             let bytes = try encode(updated, clearingResourceVersion: true)
             if bytes == current.bytes { return (current.object, false) }
             if dryRun { return (updated, false) }
@@ -144,8 +162,8 @@ struct ObjectRegistry: Sendable {
                 && (updated.metadata?.deletionGracePeriodSeconds ?? 0) == 0
             let operation = finished ? Operation(key: key.key, delete: true) : Operation(key: key.key, value: bytes)
             let reply = try await storeCall {
-                try await store.txn(TxnRequest(compare: [Compare(key: key.key, modRevision: current.modRevision)],
-                                               success: [operation]))
+                try await store.txn(TxnRequest(compare: [Compare(key: key.key, modRevision: current.modRevision)] + claims.map(\.compare),
+                                               success: [operation] + (finished ? [] : claims.map(\.operation))))
             }
             if reply.succeeded == true {
                 updated.metadata?.resourceVersion = String(reply.revision ?? 0)

@@ -14,6 +14,7 @@ public enum Controllers {
         ServiceAccountControllers.serviceAccount,
         ServiceAccountControllers.token,
         AutoscalingControllers.horizontalPodAutoscaler,
+        EndpointsControllers.endpoints,
     ]
 
     public static func named(_ name: String) -> ControllerKind? { all.first { $0.name == name } }

@@ -29,7 +29,8 @@ public final class Kubelet: Sendable {
         /// Ranges that must never leave this node's namespace (all pods', the services'): given
         /// an `unreachable` route unless something more specific exists.
         public var clusterCIDRs: [String]
-        public var resolvConf: String
+        /// The cluster DNS servers and domain pods resolve with (dnsPolicy ClusterFirst).
+        public var clusterDNS: ClusterDNS
         public var capacity: [String: Quantity]
         public var labels: [String: String]
         public var taints: [Taint]
@@ -58,7 +59,7 @@ public final class Kubelet: Sendable {
         var cgroupParent: String { "skiff/\(nodeName)" }
 
         public init(nodeName: String, runDirectory: String, dataDirectory: String, imageDirectory: String,
-                    podCIDR: String?, clusterCIDRs: [String] = [], resolvConf: String = "",
+                    podCIDR: String?, clusterCIDRs: [String] = [], clusterDNS: ClusterDNS = ClusterDNS(servers: []),
                     capacity: [String: Quantity], labels: [String: String] = [:], taints: [Taint] = [],
                     nodeIP: String? = nil, runtime: RuntimeKind = .runc, runcPath: String = "/usr/sbin/runc",
                     shimPath: String, cniBinDirectory: String = "/usr/lib/cni", syncPeriod: Duration = .seconds(1),
@@ -72,7 +73,7 @@ public final class Kubelet: Sendable {
             self.imageDirectory = imageDirectory
             self.podCIDR = podCIDR
             self.clusterCIDRs = clusterCIDRs
-            self.resolvConf = resolvConf
+            self.clusterDNS = clusterDNS
             self.capacity = capacity
             self.labels = labels
             self.taints = taints
@@ -128,7 +129,9 @@ public final class Kubelet: Sendable {
         let probes = ProbeManager(runtime: runtime) { queue.add($0) }
         let nodeIP = configuration.nodeIP
         let settings = PodWorker.Settings(nodeName: configuration.nodeName, logsDirectory: data + "/logs",
-                                          resolvConf: configuration.resolvConf, pidsLimit: configuration.pidsLimit,
+                                          clusterDNS: configuration.clusterDNS,
+                                          nodeResolver: (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? "",
+                                          pidsLimit: configuration.pidsLimit,
                                           hostIP: { nodeIP })
         worker = PodWorker(runtime: runtime, images: images, volumes: PodVolumes(podsDirectory: data + "/pods"), client: client,
                            settings: settings, probes: probes,

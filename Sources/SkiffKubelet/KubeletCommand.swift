@@ -6,6 +6,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SkiffAPI
 import SkiffCommandLine
 import SkiffWire
 
@@ -149,6 +150,9 @@ public struct KubeletCommand: AsyncParsableCommand {
         for cidr in [podCIDR].compactMap({ $0 }) + clusterCIDR where IPv4Range(cidr) == nil {
             throw ValidationError("\(cidr) is not an IPv4 CIDR (e.g. 10.244.1.0/24)")
         }
+        for server in clusterDNS where IPv4Address(server) == nil {
+            throw ValidationError("--cluster-dns: \(server) is not an IPv4 address (e.g. 10.96.0.10)")
+        }
         guard syncSeconds > 0, statusSeconds > 0, crashLoopBackoffSeconds > 0, crashLoopBackoffMaxSeconds >= crashLoopBackoffSeconds else {
             throw ValidationError("--sync-seconds, --status-seconds and the back-off seconds must be positive, the maximum at least the first")
         }
@@ -167,11 +171,7 @@ public struct KubeletCommand: AsyncParsableCommand {
         let images = URL(fileURLWithPath: imageDir ?? "./var/images").standardizedFileURL.path
         let shimPath = shim ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("skiff-shim").path
-        var resolv = ""
-        if !clusterDNS.isEmpty {
-            resolv = clusterDNS.map { "nameserver \($0)" }.joined(separator: "\n")
-                + "\nsearch $(NAMESPACE).svc.\(clusterDomain) svc.\(clusterDomain) \(clusterDomain)\noptions ndots:5\n"
-        }
+        let resolv = ClusterDNS(servers: clusterDNS, domain: clusterDomain)
         // A child that exits before reading its stdin (exec -i, a CNI plugin) must not kill
         // the node agent: write errors are handled where they happen.
         signal(SIGPIPE, SIG_IGN)
@@ -190,10 +190,10 @@ public struct KubeletCommand: AsyncParsableCommand {
     }
 
     func configuration(node: String, run: String, data: String, images: String, shimPath: String,
-                       resolv: String) throws -> Kubelet.Configuration {
+                       resolv: ClusterDNS) throws -> Kubelet.Configuration {
         var configuration = Kubelet.Configuration(
             nodeName: node, runDirectory: run, dataDirectory: data, imageDirectory: images, podCIDR: podCIDR,
-            clusterCIDRs: clusterCIDR, resolvConf: resolv, capacity: try capacity(), labels: try Self.parseLabels(nodeLabels),
+            clusterCIDRs: clusterCIDR, clusterDNS: resolv, capacity: try capacity(), labels: try Self.parseLabels(nodeLabels),
             taints: try Self.parseTaints(registerWithTaints), nodeIP: nodeIP,
             runtime: Kubelet.Configuration.RuntimeKind(rawValue: runtime) ?? .runc, runcPath: runc, shimPath: shimPath,
             cniBinDirectory: cniBinDir, syncPeriod: .seconds(syncSeconds),

@@ -24,9 +24,9 @@ public final class ControlPlane: @unchecked Sendable {
     }
 
     /// Starts the store and one apiserver and waits until the API answers.
-    public func start(bookmarkSeconds: Int = 1) async throws {
+    public func start(bookmarkSeconds: Int = 1, apiserverArguments: [String] = []) async throws {
         try await startStore()
-        try await startAPIServer(bookmarkSeconds: bookmarkSeconds)
+        try await startAPIServer(bookmarkSeconds: bookmarkSeconds, arguments: apiserverArguments)
     }
 
     public func startStore() async throws {
@@ -38,9 +38,9 @@ public final class ControlPlane: @unchecked Sendable {
         }
     }
 
-    public func startAPIServer(bookmarkSeconds: Int = 1) async throws {
+    public func startAPIServer(bookmarkSeconds: Int = 1, arguments: [String] = []) async throws {
         let server = try ChildProcess("skiff-apiserver", ["--run-dir", runDirectory,
-                                                          "--bookmark-seconds", String(bookmarkSeconds)])
+                                                          "--bookmark-seconds", String(bookmarkSeconds)] + arguments)
         apiservers.append(server)
         // This apiserver's own endpoints, registered under its pid once it has bound them.
         let registration = "\(runDirectory)/endpoints/apiserver-\(server.pid)"

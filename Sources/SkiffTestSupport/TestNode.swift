@@ -97,8 +97,9 @@ public final class TestNode: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: dataDirectory)
     }
 
+    /// Runs a host program to its end; its standard output, or an error carrying its stderr.
     @discardableResult
-    static func run(_ path: String, _ arguments: [String]) throws -> String {
+    public static func run(_ path: String, _ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments

@@ -11,16 +11,14 @@
 ///
 /// Concurrency: called once at start. Must never: change a route it did not make.
 import Foundation
+import SkiffAPI
 import SkiffImages
 
 enum NetworkSafety {
-    /// Ranges this machine uses for itself; no cluster range may overlap them.
-    static let reserved = ["10.255.255.0/24", "192.0.2.0/24"]
-
     static func prepare(podCIDR: String?, clusterCIDRs: [String], ip: String = "/sbin/ip") async throws {
         for range in [podCIDR].compactMap({ $0 }) + clusterCIDRs {
             guard let parsed = IPv4Range(range) else { throw RuntimeError("invalid CIDR \(range)") }
-            for reserved in reserved where parsed.overlaps(IPv4Range(reserved)!) {
+            if let reserved = parsed.overlappedMachineRange {
                 throw RuntimeError("cluster range \(range) overlaps \(reserved), which this machine uses; choose another range")
             }
         }
@@ -37,28 +35,5 @@ enum NetworkSafety {
                 try await HostCommand(ip, ["-4", "route", "add", "unreachable", range]).check()
             }
         }
-    }
-}
-
-/// An IPv4 range in CIDR notation.
-struct IPv4Range: Equatable {
-    var base: UInt32
-    var prefix: Int
-
-    init?(_ text: String) {
-        let parts = text.split(separator: "/")
-        guard parts.count == 2, let prefix = Int(parts[1]), (0...32).contains(prefix) else { return nil }
-        let octets = parts[0].split(separator: ".").compactMap { UInt32($0) }
-        guard octets.count == 4, octets.allSatisfy({ $0 < 256 }) else { return nil }
-        let address = octets.reduce(0) { $0 << 8 | $1 }
-        self.prefix = prefix
-        base = address & Self.mask(prefix)
-    }
-
-    static func mask(_ prefix: Int) -> UInt32 { prefix == 0 ? 0 : UInt32.max << (32 - prefix) }
-
-    func overlaps(_ other: IPv4Range) -> Bool {
-        let shorter = min(prefix, other.prefix)
-        return base & Self.mask(shorter) == other.base & Self.mask(shorter)
     }
 }

@@ -19,7 +19,9 @@ final class PodWorker: Sendable {
     struct Settings: Sendable {
         var nodeName: String
         var logsDirectory: String
-        var resolvConf: String
+        var clusterDNS: ClusterDNS
+        /// The node's own /etc/resolv.conf, for pods whose dnsPolicy is Default.
+        var nodeResolver: String
         var pidsLimit: Int64?
         var hostIP: @Sendable () -> String?
     }
@@ -481,14 +483,7 @@ final class PodWorker: Sendable {
     }
 
     private func resolvConf(_ pod: Pod) -> String {
-        let spec = pod.spec ?? PodSpec()
-        if spec.dnsPolicy == "None", let config = spec.dnsConfig {
-            var text = config.nameservers.map { "nameserver \($0)" }.joined(separator: "\n")
-            if !config.searches.isEmpty { text += "\nsearch " + config.searches.joined(separator: " ") }
-            let options = config.options.map { option in option.value.map { "\(option.name ?? ""):\($0)" } ?? (option.name ?? "") }
-            if !options.isEmpty { text += "\noptions " + options.joined(separator: " ") }
-            return text + "\n"
-        }
-        return settings.resolvConf.replacingOccurrences(of: "$(NAMESPACE)", with: pod.metadata?.namespace ?? "default")
+        PodDNS.resolvConf(for: pod, cluster: settings.clusterDNS, nodeResolver: settings.nodeResolver)
     }
+
 }
