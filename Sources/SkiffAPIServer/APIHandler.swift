@@ -173,6 +173,11 @@ struct APIHandler: Sendable {
             let incoming = try await proposed(current)
             var merged = try ObjectMerge.merge(incoming: incoming, current: current, statusOnly: statusOnly,
                                                hasStatus: scope.resource.hasStatus, registry: registry)
+            if !statusOnly, var service = merged as? Service, var spec = service.spec {
+                ServiceAllocation.dropTypeDependentFields(&spec, old: (current.object as? Service)?.spec)
+                service.spec = spec
+                merged = service
+            }
             merged = Defaulting.defaulted(merged)
             try scope.validate(statusOnly ? Validation.validateStatusUpdate(merged, old: current.object)
                                           : Validation.validateUpdate(merged, old: current.object), merged)

@@ -84,6 +84,28 @@ enum ServiceAllocation {
         return keys
     }
 
+    /// Clears what a type change made meaningless when the update left it as stored, as
+    /// Kubernetes does: node ports and the external traffic policy of a Service turned
+    /// ClusterIP, the address of one turned ExternalName. (A value the update itself changed is the user's, and validation judges it.)
+    static func dropTypeDependentFields(_ spec: inout ServiceSpec, old: ServiceSpec?) {
+        guard let old, old.type != spec.type else { return }
+        if !needsNodePorts(spec) && needsNodePorts(old) {
+            if spec.externalTrafficPolicy == old.externalTrafficPolicy && spec.externalIPs.isEmpty {
+                spec.externalTrafficPolicy = nil  // only traffic from outside has an external policy
+            }
+            for index in spec.ports.indices {
+                let nodePort = spec.ports[index].nodePort
+                if nodePort != nil && old.ports.contains(where: { $0.nodePort == nodePort }) { spec.ports[index].nodePort = nil }
+            }
+        }
+        if spec.type == "ExternalName" && spec.clusterIP == old.clusterIP {
+            spec.clusterIP = nil
+            spec.clusterIPs = []
+            spec.ipFamilies = []
+            spec.ipFamilyPolicy = nil
+        }
+    }
+
     /// Carries over what an update left out but the stored Service had, as Kubernetes does for
     /// a PUT of a manifest that never named them: the clusterIP, and each port's nodePort
     /// (matched by name, else by port and protocol).

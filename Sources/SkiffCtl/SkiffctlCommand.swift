@@ -17,7 +17,7 @@ public struct SkiffctlCommand: AsyncParsableCommand {
             """,
         subcommands: [GetCommand.self, DescribeCommand.self, ApplyCommand.self, CreateCommand.self,
                       ReplaceCommand.self, DeleteCommand.self, PatchCommand.self, LabelCommand.self,
-                      AnnotateCommand.self, ScaleCommand.self, RolloutCommand.self, LogsCommand.self, ExecCommand.self, TopCommand.self, ImageCommand.self])
+                      AnnotateCommand.self, ScaleCommand.self, ExposeCommand.self, RolloutCommand.self, LogsCommand.self, ExecCommand.self, TopCommand.self, ImageCommand.self])
 
     public init() {}
 

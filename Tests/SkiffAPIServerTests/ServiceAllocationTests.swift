@@ -91,6 +91,11 @@ struct ServiceAllocationTests {
             let turned = try await client.update(plain)
             let turnedPort = try #require(turned.spec?.ports.first?.nodePort)
             #expect((30000...32767).contains(turnedPort) && turnedPort != 30080 && turnedPort != port)
+            // Turned back, its node port goes (as stored, it would be invalid for a ClusterIP Service).
+            var back = turned
+            back.spec?.type = "ClusterIP"
+            let clusterOnly = try await client.update(back)
+            #expect(clusterOnly.spec?.ports.first?.nodePort == nil)
         }
     }
 
