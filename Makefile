@@ -3,9 +3,9 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
-EXECUTABLES = busctl skiff-protogen skiff-bench skiff-store skiff-apiserver skiffctl skiff-scheduler skiff-kubelet skiff-shim skiff-controller
+EXECUTABLES = busctl skiff-protogen skiff-bench skiff-store skiff-apiserver skiffctl skiff-scheduler skiff-kubelet skiff-shim skiff-controller skiff-proxy skiff-dns
 
-.PHONY: deps build up down test proto proto-check bench clean
+.PHONY: deps build up down test e2e proto proto-check bench clean
 
 deps:
 	@scripts/install-deps
@@ -29,13 +29,20 @@ down:
 ## property tests saturate the cooperative pool, which would starve the bus servers that the
 ## busctl end-to-end tests run in-process.
 TEST_TARGETS = ProtoGenTests SkiffWireTests SkiffBusTests BusctlTests SkiffAPITests SkiffValidationTests \
-  SkiffClientTests SkiffStoreTests SkiffAPIServerTests SkiffCtlTests SkiffSchedulerTests SkiffKubeletTests SkiffControllersTests ComposeTests
+  SkiffClientTests SkiffStoreTests SkiffAPIServerTests SkiffCtlTests SkiffSchedulerTests SkiffKubeletTests SkiffControllersTests \
+  SkiffProxyTests SkiffDNSTests ComposeTests
 test: deps proto-check
 	$(SWIFT) build --build-tests
 	@for target in $(TEST_TARGETS); do \
 	  echo "== $$target"; \
 	  $(SWIFT) test --skip-build --filter "^$$target\." || exit 1; \
 	done
+
+## e2e: the end-to-end suite alone: real clusters under compose/ (two nodes) running the user's
+## stories, and the supervised cluster's own commands. `make test` runs it too.
+e2e: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter "^ComposeTests\."
 
 ## proto: regenerate the C and Swift code from proto/ (commit the result)
 proto: deps

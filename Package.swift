@@ -21,6 +21,8 @@ let package = Package(
         .executable(name: "skiff-kubelet", targets: ["skiff-kubelet"]),
         .executable(name: "skiff-shim", targets: ["skiff-shim"]),
         .executable(name: "skiff-controller", targets: ["skiff-controller"]),
+        .executable(name: "skiff-proxy", targets: ["skiff-proxy"]),
+        .executable(name: "skiff-dns", targets: ["skiff-dns"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -111,6 +113,20 @@ let package = Package(
         .executableTarget(name: "skiff-controller", dependencies: ["SkiffControllers", "SkiffCommandLine"],
                           swiftSettings: strict),
 
+        // MARK: services: the per-node proxy (nftables or userspace) and the cluster DNS
+        .target(name: "SkiffProxy", dependencies: [
+            "SkiffClient", "SkiffAPI", "SkiffWire", "SkiffCommandLine", "SkiffImages",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "skiff-proxy", dependencies: ["SkiffProxy", "SkiffCommandLine"], swiftSettings: strict),
+        .target(name: "SkiffDNS", dependencies: [
+            "SkiffClient", "SkiffAPI", "SkiffWire", "SkiffCommandLine",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "skiff-dns", dependencies: ["SkiffDNS", "SkiffCommandLine"], swiftSettings: strict),
+
         // MARK: test support: child processes and a real control plane for end-to-end tests
         .target(name: "SkiffTestSupport", dependencies: ["SkiffClient", "SkiffWire"], swiftSettings: strict),
 
@@ -175,6 +191,12 @@ let package = Package(
                                                                 .product(name: "Yams", package: "Yams")],
                     swiftSettings: strict),
         .testTarget(name: "ComposeTests", dependencies: ["SkiffClient", "SkiffControllers", "SkiffWire", "SkiffTestSupport"],
+                    swiftSettings: strict),
+        .testTarget(name: "SkiffProxyTests", dependencies: ["SkiffProxy", "SkiffClient", "SkiffAPI", "SkiffWire",
+                                                         "SkiffTestSupport"],
+                    swiftSettings: strict),
+        .testTarget(name: "SkiffDNSTests", dependencies: ["SkiffDNS", "SkiffClient", "SkiffAPI", "SkiffWire",
+                                                       "SkiffTestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "SkiffKubeletTests", dependencies: ["SkiffKubelet", "SkiffImages", "SkiffClient", "SkiffAPI", "SkiffBus", "SkiffWire",
                                                            "SkiffTestSupport"],

@@ -13,10 +13,10 @@ struct SkiffBenchCommand: AsyncParsableCommand {
 
     enum Suite: String, ExpressibleByArgument, CaseIterable {
         case all, foundation, controlPlane = "control-plane", scheduler, podStartup = "pod-startup", clusterMemory = "cluster-memory",
-             controllers
+             controllers, proxy, dns
     }
 
-    @Option(help: "Which benchmarks: all, foundation (bus, codec), control-plane (writes vs etcd, GET), scheduler (pods bound/s), pod-startup (creation to Running, real containers; needs root), cluster-memory (the idle cluster's resident memory; needs root) or controllers (ReplicaSet reconciles/s, 3 instances vs 1).")
+    @Option(help: "Which benchmarks: all, foundation (bus, codec), control-plane (writes vs etcd, GET), scheduler (pods bound/s), pod-startup (creation to Running, real containers; needs root), cluster-memory (the idle cluster's resident memory; needs root) controllers (ReplicaSet reconciles/s, 3 instances vs 1), proxy (throughput through a service IP vs direct; rule sync time with 1,000 services; needs root) or dns (queries/s vs dnsmasq).")
     var suite: Suite = .all
 
     @Option(help: "Request/reply round trips per side.") var roundTrips = 20_000
@@ -101,6 +101,12 @@ struct SkiffBenchCommand: AsyncParsableCommand {
             var options = ControllerBenchmarkOptions()
             options.replicaSets = controllerReplicaSets
             rows += try await ControllerBenchmarks.run(options, stop: stop, log: log)
+        }
+        if (suite == .all || suite == .proxy) && !stop.isRaised {
+            rows += try await ProxyBenchmarks.run(stop: stop, log: log)
+        }
+        if (suite == .all || suite == .dns) && !stop.isRaised {
+            rows += try await DNSBenchmarks.run(stop: stop, log: log)
         }
         if stop.isRaised { throw ExitCode(130) }
         print("\(ProcessInfo.processInfo.hostName), \(ProcessInfo.processInfo.activeProcessorCount) cores, "

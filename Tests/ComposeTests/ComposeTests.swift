@@ -69,11 +69,12 @@ struct ComposeTests {
             #expect(fetched.status == 0 && fetched.stdout == "server\n", "pod-to-pod across nodes")
 
             // kill -9 of a component: supervisord starts it again.
-            // Store, apiserver, scheduler, two kubelets and every controller, one process each.
+            // Store, apiserver, scheduler, DNS, two kubelets, two proxies and every controller,
+            // one process each.
             let controllers = Controllers.all.map { "\($0.name)-0" }
             let allRunning = await eventually(timeout: .seconds(30), interval: .milliseconds(200)) {
                 let processes = (try? await compose.processes()) ?? [:]
-                return processes.count == 5 + controllers.count && processes.values.allSatisfy { $0.state == "RUNNING" }
+                return processes.count == 8 + controllers.count && processes.values.allSatisfy { $0.state == "RUNNING" }
             }
             let before = try await compose.processes()
             #expect(allRunning, "\(before)")
