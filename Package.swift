@@ -121,7 +121,7 @@ let package = Package(
         ], swiftSettings: strict),
         .executableTarget(name: "skiff-proxy", dependencies: ["SkiffProxy", "SkiffCommandLine"], swiftSettings: strict),
         .target(name: "SkiffDNS", dependencies: [
-            "SkiffClient", "SkiffAPI", "SkiffWire", "SkiffCommandLine",
+            "SkiffClient", "SkiffAPI", "SkiffWire", "SkiffCommandLine", "CSkiffHost",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),

@@ -12,6 +12,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CSkiffHost
 import Foundation
 import Synchronization
 
@@ -92,8 +93,8 @@ private final class UDPWorker: @unchecked Sendable {
     let peers: UnsafeMutablePointer<sockaddr_storage>
     let receiveVectors: UnsafeMutablePointer<iovec>
     let sendVectors: UnsafeMutablePointer<iovec>
-    let receiveHeaders: UnsafeMutablePointer<MultiMessageHeader>
-    let sendHeaders: UnsafeMutablePointer<MultiMessageHeader>
+    let receiveHeaders: UnsafeMutablePointer<skiff_datagram>
+    let sendHeaders: UnsafeMutablePointer<skiff_datagram>
 
     init(socket: Int32, wake: Int32, answers: PublishedAnswers, options: AnswerOptions, forwarder: Forwarder?, slotSize: Int) {
         self.socket = socket
@@ -113,8 +114,8 @@ private final class UDPWorker: @unchecked Sendable {
         for index in 0..<batch {
             receiveVectors[index] = iovec(iov_base: received + index * slotSize, iov_len: slotSize)
             sendVectors[index] = iovec(iov_base: responses + index * slotSize, iov_len: 0)
-            receiveHeaders[index] = MultiMessageHeader(message: msghdr(), length: 0)
-            sendHeaders[index] = MultiMessageHeader(message: msghdr(), length: 0)
+            receiveHeaders[index] = skiff_datagram(header: msghdr(), length: 0)
+            sendHeaders[index] = skiff_datagram(header: msghdr(), length: 0)
         }
     }
 
@@ -129,11 +130,10 @@ private final class UDPWorker: @unchecked Sendable {
     }
 
     func run() {
-        let batched = MultiMessage.available
         while true {
-            let count = batched ? receiveBatch() : receiveOne()
+            let count = receiveBatch()
             if count > 0 {
-                answer(count, batched: batched)
+                answer(count)
                 continue
             }
             if count < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
@@ -149,32 +149,20 @@ private final class UDPWorker: @unchecked Sendable {
 
     private func receiveBatch() -> Int {
         for index in 0..<Self.batch {
-            receiveHeaders[index].message = msghdr(msg_name: UnsafeMutableRawPointer(peers + index),
-                                                   msg_namelen: socklen_t(MemoryLayout<sockaddr_storage>.size),
-                                                   msg_iov: receiveVectors + index, msg_iovlen: 1,
-                                                   msg_control: nil, msg_controllen: 0, msg_flags: 0)
+            receiveHeaders[index].header = msghdr(msg_name: UnsafeMutableRawPointer(peers + index),
+                                                  msg_namelen: socklen_t(MemoryLayout<sockaddr_storage>.size),
+                                                  msg_iov: receiveVectors + index, msg_iovlen: 1,
+                                                  msg_control: nil, msg_controllen: 0, msg_flags: 0)
         }
-        return Int(MultiMessage.receive!(socket, UnsafeMutableRawPointer(receiveHeaders), UInt32(Self.batch), Int32(MSG_DONTWAIT), nil))
+        return Int(skiff_recvmmsg(socket, receiveHeaders, UInt32(Self.batch), Int32(MSG_DONTWAIT)))
     }
 
-    private func receiveOne() -> Int {
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let count = UnsafeMutableRawPointer(peers).withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            recvfrom(socket, received, slotSize, Int32(MSG_DONTWAIT), $0, &length)
-        }
-        guard count >= 0 else { return -1 }
-        receiveHeaders[0].length = UInt32(count)
-        receiveHeaders[0].message.msg_namelen = length
-        receiveHeaders[0].message.msg_flags = 0
-        return 1
-    }
-
-    private func answer(_ count: Int, batched: Bool) {
+    private func answer(_ count: Int) {
         let table = answers.current
         var replies = 0
         for index in 0..<count {
             let header = receiveHeaders[index]
-            if header.message.msg_flags & Int32(MSG_TRUNC) != 0 { continue }  // larger than any query we answer
+            if header.header.msg_flags & Int32(MSG_TRUNC) != 0 { continue }  // larger than any query we answer
             let query = UnsafeRawBufferPointer(start: received + index * slotSize, count: Int(header.length))
             let slot = responses + replies * slotSize
             switch QueryAnswerer.answer(query, table: table, options: options, transport: .udp,
@@ -182,35 +170,28 @@ private final class UDPWorker: @unchecked Sendable {
             case .respond(let length):
                 sendVectors[replies].iov_len = length
                 sendVectors[replies].iov_base = slot
-                sendHeaders[replies].message = msghdr(msg_name: UnsafeMutableRawPointer(peers + index),
-                                                      msg_namelen: header.message.msg_namelen,
+                sendHeaders[replies].header = msghdr(msg_name: UnsafeMutableRawPointer(peers + index),
+                                                      msg_namelen: header.header.msg_namelen,
                                                       msg_iov: sendVectors + replies, msg_iovlen: 1,
                                                       msg_control: nil, msg_controllen: 0, msg_flags: 0)
                 replies += 1
             case .forward:
-                relay(Array(query), peer: index, peerLength: header.message.msg_namelen, answered: nil)
+                relay(Array(query), peer: index, peerLength: header.header.msg_namelen, answered: nil)
             case .chase(let length):
                 let answered = Array(UnsafeRawBufferPointer(start: slot, count: length))
-                relay(Array(query), peer: index, peerLength: header.message.msg_namelen, answered: answered)
+                relay(Array(query), peer: index, peerLength: header.header.msg_namelen, answered: answered)
             case .drop:
                 break
             }
         }
-        guard replies > 0 else { return }
-        if batched {
-            var sent = 0
-            while sent < replies {
-                let result = Int(MultiMessage.send!(socket, UnsafeMutableRawPointer(sendHeaders + sent), UInt32(replies - sent), 0))
-                if result <= 0 {
-                    if errno == EINTR { continue }
-                    break  // a full send buffer drops the rest, as a router would
-                }
-                sent += result
+        var sent = 0
+        while sent < replies {
+            let result = Int(skiff_sendmmsg(socket, sendHeaders + sent, UInt32(replies - sent), 0))
+            if result <= 0 {
+                if errno == EINTR { continue }
+                break  // a full send buffer drops the rest, as a router would
             }
-        } else {
-            for index in 0..<replies {
-                _ = sendmsg(socket, &sendHeaders[index].message, 0)
-            }
+            sent += result
         }
     }
 
