@@ -229,17 +229,18 @@ public enum ProxyBenchmarks {
         }
     }
 
-    /// The proxy's debug lines ("synced", one per sync) matched to the API writes: for each
-    /// write, the first sync whose triggering change came after it. `delivery` is the write to
-    /// the proxy's informer hearing of it (wall clocks of two processes on one machine).
+    /// The proxy's debug lines ("synced", one per sync; docs/proxy.md) matched to the API
+    /// writes: for each write, the first sync whose first change came after it. `delivery` is
+    /// the write to the proxy's informer hearing of it (wall clocks of two processes on one
+    /// machine); `since-change` ends when nft exits, which is after the commit the monitor sees.
     struct SyncBreakdown {
         var steps: [String: [Double]] = [:]
         var matched = 0
-        static let order = ["delivery", "queued", "rules", "ruleset", "compare", "render", "nft", "since-change"]
+        static let order = ["delivery", "queued", "rules", "render", "nft", "since-change"]
 
         init(proxyLog: String, writes: [Date]) {
             var syncs: [(change: Double, fields: [String: Double])] = []
-            for line in proxyLog.split(separator: "\n") where line.hasSuffix(" synced") || line.contains("] synced") {
+            for line in proxyLog.split(separator: "\n") where line.hasSuffix("] synced") {
                 var fields: [String: Double] = [:]
                 for word in line.split(separator: " ") {
                     let pair = word.split(separator: "=", maxSplits: 1)

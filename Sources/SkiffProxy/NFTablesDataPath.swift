@@ -11,7 +11,8 @@ import Synchronization
 
 /// How the sync loop hands its decision to a mode.
 public protocol ServiceDataPath: Sendable {
-    /// Makes this node forward as `rules` say; what it did and how long each step took.
+    /// Makes this node forward as `rules` say (every rule, in no particular order); what it did
+    /// and how long each step took.
     func sync(_ rules: [ServicePortRule]) async throws -> SyncReport
     /// Periodic check that what was applied is still in place; repairs on the next sync.
     func verify() async

@@ -8,6 +8,11 @@
 ///   input/forward/output (filter) -> endpoints-check: services without ready backends are
 ///   rejected (TCP reset) before any NAT.  postrouting (nat) -> masquerading: marked packets.
 ///
+/// Each rule's part (its chains, affinity sets and map elements) is its `Fragment`; `make` is
+/// the base chains plus every fragment, and `NFTablesTable` swaps the fragments of the rules
+/// that changed. `restricted(to:)` cuts a table down to the names some fragments touch, so a
+/// delta can be computed over just those.
+///
 /// Concurrency: pure values. Must never: name a chain or set from anything but the validated
 /// namespace/name/port of an API object and IP addresses (the names go into nft's syntax).
 import SkiffAPI
