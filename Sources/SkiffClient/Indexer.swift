@@ -47,7 +47,8 @@ public final class Indexer<Object: APIObject>: Sendable {
 
     /// Every object, ordered by key.
     public func list() -> [Object] {
-        state.withLock { state in state.objects.sorted { $0.key < $1.key }.map(\.value) }
+        // Sorting the keys alone: sorting (key, object) pairs moves whole objects at every swap.
+        state.withLock { state in state.objects.keys.sorted().map { state.objects[$0]! } }
     }
 
     /// Every key, ordered.
