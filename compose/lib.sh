@@ -46,7 +46,7 @@ is_controller() { [[ " $(echo $CONTROLLERS) " == *" $1 "* ]]; }
 # Writes the counts in use, which compose/render and later commands read back.
 save_counts() {
   {
-    printf 'NODES=%s\nSCHEDULERS=%s\n' "$NODES" "$SCHEDULERS"
+    printf 'NODES=%s\nSCHEDULERS=%s\nTRANSPORT=%s\n' "$NODES" "$SCHEDULERS" "$TRANSPORT"
     for c in $CONTROLLERS; do printf 'COUNT_%s=%s\n' "${c//-/_}" "$(controller_count "$c")"; done
   } > "$STATE_DIR/compose/counts.env"
 }
@@ -56,5 +56,15 @@ supervisor_running() {
 }
 
 ctl() { supervisorctl -c "$SUPERVISOR_CONF" "$@"; }
+
+# With TRANSPORT=tcp the control plane is another "host": the fabric namespace. Commands that
+# talk to the API run there (prefix), and so do the control plane's processes.
+control_plane_exec() {
+  if [ "$TRANSPORT" = tcp ]; then echo "/usr/bin/nsenter --net=/run/netns/$(fabric_netns) --"; fi
+}
+api_server_url() { echo "tcp://$DNS_ADDRESS:$API_PORT"; }
+api_events_url() { echo "tcp://$DNS_ADDRESS:$API_EVENTS_PORT"; }
+# A node's run directory: the cluster's with ipc, its own with tcp (nothing shared but the API).
+node_run_dir() { if [ "$TRANSPORT" = tcp ]; then echo "$STATE_DIR/hosts/node-$1/run"; else echo "$STATE_DIR/run"; fi; }
 
 die() { echo "compose: $*" >&2; exit 1; }

@@ -45,6 +45,10 @@ public final class Kubelet: Sendable {
         public var listenURL: String?
         /// Where usage reports are published (default ipc://RUN/kubelet-NODE-events.sock).
         public var eventsURL: String?
+        /// The apiserver's endpoints when given (another host's, over tcp://); else the run
+        /// directory's apiserver.
+        public var apiServerURL: String?
+        public var apiEventsURL: String?
         public var workers: Int
         public var statusPeriod: Duration
         public var metricsPeriod: Duration
@@ -119,7 +123,8 @@ public final class Kubelet: Sendable {
         case .runc: runtime = try Self.runcRuntime(configuration, logger: logger)
         case .fake: runtime = FakeRuntime(subnetPrefix: Self.subnetPrefix(configuration.podCIDR))
         }
-        client = try APIClient(ClientConfig(runDirectory: configuration.runDirectory, timeout: .seconds(10),
+        client = try APIClient(ClientConfig(server: configuration.apiServerURL, events: configuration.apiEventsURL,
+                                            runDirectory: configuration.runDirectory, timeout: .seconds(10),
                                             component: "kubelet"))
         informer = Informer(client.listerWatcher(Pod.self, fieldSelector: "spec.nodeName=\(configuration.nodeName)"),
                             logger: logger)

@@ -84,11 +84,17 @@ public struct KubeletCommand: AsyncParsableCommand {
     @Option(help: "Most processes in one container (0: no limit).")
     var podPidsLimit: Int64 = 4096
 
-    @Option(help: "Where to serve logs and exec (default ipc://RUN/kubelet-NODE.sock).")
+    @Option(help: "The apiserver's request endpoint, e.g. tcp://10.250.0.2:6443 (default: found in the run directory).")
+    var server: String?
+
+    @Option(help: "The apiserver's event publisher, with --server (default: found in the run directory).")
+    var events: String?
+
+    @Option(help: "Where to serve logs and exec (default ipc://RUN/kubelet-NODE.sock); another host needs tcp://.")
     var listen: String?
 
     @Option(help: "Where to publish usage reports (default ipc://RUN/kubelet-NODE-events.sock).")
-    var events: String?
+    var publish: String?
 
     @Option(help: "A directory of static pod manifests, run without the apiserver and mirrored into it.")
     var manifestDir: String?
@@ -150,8 +156,8 @@ public struct KubeletCommand: AsyncParsableCommand {
         for cidr in [podCIDR].compactMap({ $0 }) + clusterCIDR where IPv4Range(cidr) == nil {
             throw ValidationError("\(cidr) is not an IPv4 CIDR (e.g. 10.244.1.0/24)")
         }
-        for server in clusterDNS where IPv4Address(server) == nil {
-            throw ValidationError("--cluster-dns: \(server) is not an IPv4 address (e.g. 10.96.0.10)")
+        for address in clusterDNS where IPv4Address(address) == nil {
+            throw ValidationError("--cluster-dns: \(address) is not an IPv4 address (e.g. 10.96.0.10)")
         }
         guard syncSeconds > 0, statusSeconds > 0, crashLoopBackoffSeconds > 0, crashLoopBackoffMaxSeconds >= crashLoopBackoffSeconds else {
             throw ValidationError("--sync-seconds, --status-seconds and the back-off seconds must be positive, the maximum at least the first")
@@ -199,8 +205,10 @@ public struct KubeletCommand: AsyncParsableCommand {
             cniBinDirectory: cniBinDir, syncPeriod: .seconds(syncSeconds),
             crashLoopBackoff: (.seconds(crashLoopBackoffSeconds), .seconds(crashLoopBackoffMaxSeconds)),
             pidsLimit: podPidsLimit > 0 ? podPidsLimit : nil, listenURL: listen, statusPeriod: .seconds(statusSeconds),
-            metricsPeriod: .seconds(max(1, metricsSeconds)), eventsURL: events,
+            metricsPeriod: .seconds(max(1, metricsSeconds)), eventsURL: publish,
             manifestDirectory: manifestDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+        configuration.apiServerURL = server
+        configuration.apiEventsURL = events
         configuration.containerLogMaxBytes = Quantity(containerLogMaxSize)?.value ?? configuration.containerLogMaxBytes
         return configuration
     }

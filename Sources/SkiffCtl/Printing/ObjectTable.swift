@@ -420,11 +420,8 @@ public enum ObjectTable {
     static func nodeStatusText(_ node: Node) -> String {
         var parts: [String] = []
         if let ready = node.status?.conditions.first(where: { $0.type == "Ready" }) {
-            switch ready.status {
-            case "True": parts.append("Ready")
-            case "False": parts.append("NotReady")
-            default: parts.append("Unknown")
-            }
+            // As kubectl: a Ready condition that is not True (False or Unknown) prints NotReady.
+            parts.append(ready.status == "True" ? "Ready" : "NotReady")
         } else {
             parts.append("Unknown")
         }
