@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // MARK: C bridges
@@ -78,7 +79,7 @@ let package = Package(
         // MARK: apiserver: Kubernetes API semantics over the bus
         .target(name: "SkiffAPIServer", dependencies: [
             "SkiffAPI", "SkiffValidation", "SkiffStoreClient", "SkiffBus", "SkiffWire", "SkiffCommandLine",
-            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "skiff-apiserver", dependencies: ["SkiffAPIServer", "SkiffCommandLine"],

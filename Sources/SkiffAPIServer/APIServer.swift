@@ -33,6 +33,8 @@ public final class APIServer: Sendable {
         public var now: @Sendable () -> Time
         /// Where Services get their virtual IPs and node ports.
         public var serviceNetwork: ServiceNetwork
+        /// The key file that Secrets are encrypted at rest with (nil: stored as they are).
+        public var encryptionKeyFile: String?
 
         public init(storeURL: String, storeEventsURL: String, listenURL: String, eventsURL: String,
                     runDirectory: String? = nil, component: String = "apiserver",
@@ -69,11 +71,14 @@ public final class APIServer: Sendable {
         publisher = try Publisher(component: configuration.component, options: Publisher.Options(directory: directory))
         server = try RequestServer(component: configuration.component, options: RequestServer.Options(directory: directory))
         let namespaces = NamespaceCache()
+        let encryption = try configuration.encryptionKeyFile.map { try SecretEncryption(keyFile: $0) } ?? .none
         fanout = WatchFanout(store: store, storeEvents: configuration.storeEventsURL, publisher: publisher,
-                             bookmarkInterval: configuration.bookmarkInterval, namespaces: namespaces, logger: logger)
-        let registry = ObjectRegistry(store: store, now: configuration.now)
+                             bookmarkInterval: configuration.bookmarkInterval, namespaces: namespaces,
+                             encryption: encryption, logger: logger)
+        let registry = ObjectRegistry(store: store, now: configuration.now, encryption: encryption)
         handler = APIHandler(registry: registry, access: AccessControl(namespaces: namespaces),
-                             watches: WatchBacklog(store: store, announce: { [fanout] in fanout.announce($0) }, pageSize: 5000),
+                             watches: WatchBacklog(store: store, announce: { [fanout] in fanout.announce($0) }, pageSize: 5000,
+                                                   encryption: encryption),
                              allocator: ServiceAllocator(network: configuration.serviceNetwork, store: store))
         server.handle(Request.self) { [handler] request, context in
             await handler.handle(request, token: context.token)

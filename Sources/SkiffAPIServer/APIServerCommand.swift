@@ -35,6 +35,12 @@ public struct APIServerCommand: AsyncParsableCommand {
     @Option(help: "The range Services' virtual IPs come from (IPv4 CIDR).")
     var serviceClusterIPRange: String = "10.96.0.0/16"
 
+    @Option(help: "Encrypt Secrets at rest with the keys in this file (NAME:BASE64-32-BYTES per line; the first encrypts, all decrypt).")
+    var encryptionKeyFile: String?
+
+    @Flag(help: "Print a new key file (one random AES-256 key) for --encryption-key-file, and exit.")
+    var newEncryptionKey = false
+
     public init() {}
 
     public mutating func validate() throws {
@@ -42,23 +48,33 @@ public struct APIServerCommand: AsyncParsableCommand {
         guard let range = IPv4Range(serviceClusterIPRange), range.prefix >= 12, range.prefix <= 30 else {
             throw ValidationError("--service-cluster-ip-range: \(serviceClusterIPRange) is not an IPv4 CIDR with a prefix from /12 to /30")
         }
+        if let encryptionKeyFile {
+            do { _ = try SecretEncryption(keyFile: encryptionKeyFile) } catch let error as EncryptionError {
+                throw ValidationError("--encryption-key-file: \(error.description)")
+            }
+        }
         if let reserved = range.overlappedMachineRange {
             throw ValidationError("--service-cluster-ip-range: \(serviceClusterIPRange) overlaps \(reserved), which this machine uses")
         }
     }
 
     public func run() async throws {
+        if newEncryptionKey {
+            print(SecretEncryption.newKeyFile(), terminator: "")
+            return
+        }
         let run = runDir ?? ProcessInfo.processInfo.environment["SKIFF_RUN_DIR"] ?? "./var/run"
         try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
         let absolute = URL(fileURLWithPath: run).standardizedFileURL.path
         let pid = getpid()
-        let configuration = APIServer.Configuration(
+        var configuration = APIServer.Configuration(
             storeURL: store ?? "ipc://\(absolute)/store.sock",
             storeEventsURL: storeEvents ?? "ipc://\(absolute)/store-events.sock",
             listenURL: listen ?? "ipc://\(absolute)/apiserver-\(pid).sock",
             eventsURL: events ?? "ipc://\(absolute)/apiserver-\(pid)-events.sock",
             runDirectory: absolute, bookmarkInterval: .seconds(bookmarkSeconds),
             serviceNetwork: ServiceNetwork(serviceRange: IPv4Range(serviceClusterIPRange)!))
+        configuration.encryptionKeyFile = encryptionKeyFile
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info

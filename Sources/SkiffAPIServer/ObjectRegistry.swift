@@ -17,8 +17,10 @@ import SkiffWire
 struct ObjectRegistry: Sendable {
     let store: any StoreBackend
     let now: @Sendable () -> Time
+    /// Seals Secrets on their way to the store and opens them on the way back.
+    var encryption: SecretEncryption = .none
 
-    /// One stored object: its bytes (without resourceVersion) and revisions.
+    /// One stored object: its bytes (plaintext, without resourceVersion) and revisions.
     struct Stored {
         var bytes: [UInt8]
         var modRevision: Int64
@@ -31,7 +33,25 @@ struct ObjectRegistry: Sendable {
     func read(_ key: StorageKey) async throws -> Stored? {
         let reply = try await storeCall { try await store.range(RangeRequest(key: key.key)) }
         guard let kv = reply.kvs.first, let value = kv.value else { return nil }
-        return try stored(kv.modRevision ?? 0, value, key.resource)
+        return try stored(kv.modRevision ?? 0, try opened(value, key.key), key.resource)
+    }
+
+    /// A stored value's plaintext (a sealed Secret opened); failures are the apiserver's 500s.
+    func opened(_ value: [UInt8], _ storageKey: String) throws -> [UInt8] {
+        do {
+            return try encryption.open(value, storageKey: storageKey)
+        } catch let error as EncryptionError {
+            throw APIError.internalError(error.description)
+        }
+    }
+
+    /// The value to store: a Secret sealed.
+    func sealed(_ bytes: [UInt8], _ key: StorageKey) throws -> [UInt8] {
+        do {
+            return try encryption.seal(bytes, resource: key.resource, storageKey: key.key)
+        } catch {
+            throw APIError.internalError("cannot encrypt \(key.key): \(error)")
+        }
     }
 
     func readExisting(_ key: StorageKey) async throws -> Stored {
@@ -90,8 +110,8 @@ struct ObjectRegistry: Sendable {
             var lastKey: String? = nil
             for kv in reply.kvs {
                 lastKey = kv.key
-                guard let value = kv.value else { continue }
-                let bytes = ProtoFields.stampingResourceVersion(value, kv.modRevision ?? 0)
+                guard let value = kv.value, let storageKey = kv.key else { continue }
+                let bytes = ProtoFields.stampingResourceVersion(try opened(value, storageKey), kv.modRevision ?? 0)
                 if filtering {
                     guard filter.matches(try decode(info, bytes)) else { continue }
                 }
@@ -119,7 +139,7 @@ struct ObjectRegistry: Sendable {
         if dryRun { return object }
         let reply = try await storeCall {
             try await store.txn(TxnRequest(compare: [Compare(key: key.key, modRevision: 0)] + claims.map(\.compare),
-                                           success: [Operation(key: key.key, value: bytes)] + claims.map(\.operation)))
+                                           success: [Operation(key: key.key, value: try sealed(bytes, key))] + claims.map(\.operation)))
         }
         guard reply.succeeded == true else {
             if !claims.isEmpty, try await read(key) == nil { throw ClaimLost() }
@@ -160,7 +180,7 @@ struct ObjectRegistry: Sendable {
             // Deleting the object when its last finalizer is gone and deletion was requested.
             let finished = updated.metadata?.deletionTimestamp != nil && KindRules.pendingFinalizers(updated).isEmpty
                 && (updated.metadata?.deletionGracePeriodSeconds ?? 0) == 0
-            let operation = finished ? Operation(key: key.key, delete: true) : Operation(key: key.key, value: bytes)
+            let operation = finished ? Operation(key: key.key, delete: true) : Operation(key: key.key, value: try sealed(bytes, key))
             let reply = try await storeCall {
                 try await store.txn(TxnRequest(compare: [Compare(key: key.key, modRevision: current.modRevision)] + claims.map(\.compare),
                                                success: [operation] + (finished ? [] : claims.map(\.operation))))

@@ -14,6 +14,8 @@ struct WatchBacklog: Sendable {
     /// Publishes the sync bookmark that tells a new subscriber its subscription is live.
     let announce: @Sendable (ResourceInfo) -> Void
     let pageSize: Int64
+    /// Opens sealed Secrets in the history, as the registry does for reads.
+    var encryption: SecretEncryption = .none
 
     func backlog(_ request: Request, _ scope: RequestScope) async throws -> Response {
         let filter = try ListFilter(labelSelector: nil, fieldSelector: request.fieldSelector, resource: scope.resource)
@@ -46,7 +48,7 @@ struct WatchBacklog: Sendable {
         var items: [[UInt8]] = []
         var last = after
         for change in reply.events {
-            guard let routed = WatchEvents.route(change) else { continue }
+            guard let routed = WatchEvents.route(change, encryption: encryption) else { continue }
             last = max(last, routed.revision)
             if let node, !node.isEmpty, routed.nodeName != node { continue }
             items.append(try routed.event.serializedBytes())

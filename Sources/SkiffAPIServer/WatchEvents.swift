@@ -22,9 +22,12 @@ enum WatchEvents {
         }
     }
 
-    static func route(_ change: StoreEvent) -> Routed? {
+    /// nil for keys outside the object layout, and for a sealed value that does not open
+    /// (logged by the caller as a skipped event).
+    static func route(_ change: StoreEvent, encryption: SecretEncryption) -> Routed? {
         guard let kv = change.kv, let rawKey = kv.key, let key = StorageKey.parse(rawKey),
-              let value = kv.value, let revision = kv.modRevision else { return nil }
+              let sealed = kv.value, let revision = kv.modRevision,
+              let value = try? encryption.open(sealed, storageKey: rawKey) else { return nil }
         let type: String
         switch change.type {
         case "DELETE": type = "DELETED"

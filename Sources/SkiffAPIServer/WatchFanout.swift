@@ -28,12 +28,14 @@ final class WatchFanout: Sendable {
     private let bookmarkInterval: Duration
     private let logger: Logger
     private let namespaces: NamespaceCache
+    private let encryption: SecretEncryption
     /// The last revision whose events have all been published.
     private let position = Mutex<Int64>(0)
 
     init(store: any StoreBackend, storeEvents: String, publisher: Publisher, bookmarkInterval: Duration,
-         namespaces: NamespaceCache, logger: Logger) {
+         namespaces: NamespaceCache, encryption: SecretEncryption = .none, logger: Logger) {
         self.namespaces = namespaces
+        self.encryption = encryption
         self.store = store
         self.storeEvents = storeEvents
         self.publisher = publisher
@@ -144,7 +146,7 @@ final class WatchFanout: Sendable {
         let start = publishedRevision
         var reached = start
         for change in events {
-            guard let routed = WatchEvents.route(change) else {
+            guard let routed = WatchEvents.route(change, encryption: encryption) else {
                 if let revision = change.kv?.modRevision { reached = max(reached, revision) }
                 continue
             }

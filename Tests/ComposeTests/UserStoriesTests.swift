@@ -213,6 +213,11 @@ struct UserStoriesTests {
                 (try? await client.get(Pod.self, name: "reader", namespace: "default"))?.status?.phase == "Succeeded"
             }
             #expect(try await ctl(["logs", "reader"]).stdout == "password=s3cret-value\ns3cret-value\n")
+            // Encrypted at rest: no file of the store holds the Secret's value.
+            for file in try FileManager.default.contentsOfDirectory(atPath: state + "/data") {
+                let bytes = FileManager.default.contents(atPath: state + "/data/" + file) ?? Data()
+                #expect(bytes.range(of: Data("s3cret-value".utf8)) == nil, "the Secret's value in the store's \(file)")
+            }
             await waitFor("the Job complete with 3 succeeded") {
                 let job = try? await client.get(Job.self, name: "count", namespace: "default")
                 return job?.status?.succeeded == 3 && job?.status?.conditions.contains { $0.type == "Complete" && $0.status == "True" } == true
