@@ -71,7 +71,9 @@ struct StatefulSetEndToEndTests {
             for (lower, higher) in [("web-0", "web-1"), ("web-1", "web-2")] {
                 let ready = try #require(byName[lower]?.status?.conditions.first { $0.type == "Ready" }?.lastTransitionTime)
                 let created = try #require(byName[higher]?.metadata?.creationTimestamp)
-                #expect(created >= ready, "\(higher) created at \(created), before \(lower) was Ready at \(ready)")
+                // creationTimestamp has whole seconds (as in Kubernetes); the Ready transition may
+                // carry a fraction of the same second.
+                #expect(created.seconds >= ready.seconds, "\(higher) created at \(created), before \(lower) was Ready at \(ready)")
             }
             for pod in pods {
                 #expect(pod.spec?.hostname == pod.metadata?.name)
