@@ -223,15 +223,6 @@ struct ObjectRegistry: Sendable {
         }
     }
 
-    /// A store call whose bus failures become 503s (the apiserver is up, its store is not).
-    private func storeCall<T>(_ call: () async throws -> T) async throws -> T {
-        do {
-            return try await call()
-        } catch let error as BusError {
-            throw APIError.unavailable("store unavailable: \(error.message)")
-        }
-    }
-
     /// The first key after `key` that an object can have: names never hold control characters
     /// (and the store refuses NUL, the usual successor).
     static func keyAfter(_ key: String) -> String { key + "\u{1}" }

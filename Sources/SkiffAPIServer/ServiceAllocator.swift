@@ -16,7 +16,6 @@
 /// Concurrency: a Sendable value; concurrent writers meet in the store's compares.
 /// Must never: return a Service holding a value its claims do not cover.
 import SkiffAPI
-import SkiffBus
 import SkiffStoreClient
 import SkiffWire
 
@@ -188,7 +187,7 @@ struct ServiceAllocator: Sendable {
 
         if ServiceAllocation.needsNodePorts(spec) {
             // One node port per port number: a Service may use it for TCP and UDP alike.
-            var chosen: [String: Int32] = [:]
+            var chosen: [Int32: Int32] = [:]
             for index in spec.ports.indices {
                 let port = spec.ports[index]
                 let requested = port.nodePort ?? 0
@@ -201,12 +200,12 @@ struct ServiceAllocator: Sendable {
                     } else {
                         errors.append(.invalid("spec.ports[\(index)].nodePort", String(requested), "provided port is already allocated"))
                     }
-                } else if let same = chosen[String(port.port ?? 0)] {
+                } else if let same = chosen[port.port ?? 0] {
                     spec.ports[index].nodePort = same
                 } else {
                     let (nodePort, claim) = try await dynamicNodePort(owner: owner, taken: Set(claims.map(\.key)))
                     spec.ports[index].nodePort = nodePort
-                    chosen[String(port.port ?? 0)] = nodePort
+                    chosen[port.port ?? 0] = nodePort
                     claims.append(claim)
                 }
             }
@@ -303,13 +302,5 @@ struct ServiceAllocator: Sendable {
         let reply = try await storeCall { try await store.range(RangeRequest(key: storageKey)) }
         guard let value = reply.kvs.first?.value, let service = try? Service(serializedBytes: value) else { return false }
         return service.metadata?.uid == parts[2] && ServiceAllocation.heldKeys(service).contains(key)
-    }
-
-    private func storeCall<T>(_ call: () async throws -> T) async throws -> T {
-        do {
-            return try await call()
-        } catch let error as BusError {
-            throw APIError.unavailable("store unavailable: \(error.message)")
-        }
     }
 }

@@ -22,8 +22,8 @@ enum WatchEvents {
         }
     }
 
-    /// nil for keys outside the object layout, and for a sealed value that does not open
-    /// (logged by the caller as a skipped event).
+    /// nil for keys outside the object layout, and for a sealed value that does not open (the
+    /// event is skipped; a get or list of that Secret reports why).
     static func route(_ change: StoreEvent, encryption: SecretEncryption) -> Routed? {
         guard let kv = change.kv, let rawKey = kv.key, let key = StorageKey.parse(rawKey),
               let sealed = kv.value, let revision = kv.modRevision,

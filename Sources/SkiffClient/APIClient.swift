@@ -5,6 +5,7 @@
 /// Concurrency: Sendable; calls may run concurrently from any task. Must never: return a
 /// failed call as a success, or decode an object as a type other than the one it was sent as.
 import Foundation
+import Logging
 import SkiffAPI
 import SkiffBus
 import SkiffWire
@@ -32,6 +33,21 @@ public final class APIClient: Sendable {
     }
 
     public func close() async { await requests.close() }
+
+    /// A client of a registered apiserver, retrying once a second until one is there (a
+    /// component may start before the apiserver); throws CancellationError when stopped first.
+    public static func connect(_ config: ClientConfig, logger: Logger) async throws -> APIClient {
+        var warned = false
+        while true {
+            do {
+                return try APIClient(config)
+            } catch {
+                if !warned { logger.info("waiting for an apiserver", metadata: ["error": "\(error)"]) }
+                warned = true
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
 
     // MARK: raw
 

@@ -131,7 +131,7 @@ public struct ProxyCommand: AsyncParsableCommand {
         let run = URL(fileURLWithPath: runDir ?? ProcessInfo.processInfo.environment["SKIFF_RUN_DIR"] ?? "./var/run").standardizedFileURL.path
         let clientConfig = ClientConfig(server: server, events: events, runDirectory: run, component: "proxy-\(node)")
         try await runUntilTerminated {
-            let client = try await Self.connect(clientConfig, logger: logger)
+            let client = try await APIClient.connect(clientConfig, logger: logger)
             let service = ProxyService(client: client, configuration: settings, dataPath: dataPath, logger: logger)
             try await service.run()
             await client.close()
@@ -147,19 +147,5 @@ public struct ProxyCommand: AsyncParsableCommand {
             try await RuleApplier().deleteTable(settings.tableName)
         }
         try await network.removeServiceRoute(settings.serviceCIDR)
-    }
-
-    /// A client of a registered apiserver, retrying once a second until one is there.
-    static func connect(_ config: ClientConfig, logger: Logger) async throws -> APIClient {
-        var warned = false
-        while true {
-            do {
-                return try APIClient(config)
-            } catch {
-                if !warned { logger.info("waiting for an apiserver", metadata: ["error": "\(error)"]) }
-                warned = true
-                try await Task.sleep(for: .seconds(1))
-            }
-        }
     }
 }

@@ -98,24 +98,10 @@ public struct ControllerCommand: AsyncParsableCommand {
         clientConfig.burst = apiBurst
         let settings = configuration, connection = clientConfig
         try await runUntilTerminated {
-            let client = try await Self.connect(connection, logger: logger)
+            let client = try await APIClient.connect(connection, logger: logger)
             let runner = ControllerRunner(kind: kind, client: client, configuration: settings, logger: logger)
             try await runner.run()
             await client.close()
-        }
-    }
-
-    /// A client of a registered apiserver, retrying once a second until one is there.
-    static func connect(_ config: ClientConfig, logger: Logger) async throws -> APIClient {
-        var warned = false
-        while true {
-            do {
-                return try APIClient(config)
-            } catch {
-                if !warned { logger.info("waiting for an apiserver", metadata: ["error": "\(error)"]) }
-                warned = true
-                try await Task.sleep(for: .seconds(1))
-            }
         }
     }
 }

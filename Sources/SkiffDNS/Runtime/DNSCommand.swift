@@ -120,24 +120,10 @@ public struct DNSCommand: AsyncParsableCommand {
         let clientConfig = ClientConfig(server: server, events: events, runDirectory: URL(fileURLWithPath: run).standardizedFileURL.path,
                                         component: "dns")
         try await runUntilTerminated {
-            let client = try await Self.connect(clientConfig, logger: logger)
+            let client = try await APIClient.connect(clientConfig, logger: logger)
             let service = DNSService(client: client, configuration: configuration, logger: logger)
             try await service.run()
             await client.close()
-        }
-    }
-
-    /// A client of a registered apiserver, retrying once a second until one is there.
-    static func connect(_ config: ClientConfig, logger: Logger) async throws -> APIClient {
-        var warned = false
-        while true {
-            do {
-                return try APIClient(config)
-            } catch {
-                if !warned { logger.info("waiting for an apiserver", metadata: ["error": "\(error)"]) }
-                warned = true
-                try await Task.sleep(for: .seconds(1))
-            }
         }
     }
 }

@@ -69,25 +69,10 @@ public struct SchedulerCommand: AsyncParsableCommand {
                                         component: "scheduler")
         let settings = configuration
         try await runUntilTerminated {
-            let client = try await Self.connect(clientConfig, logger: logger)
+            let client = try await APIClient.connect(clientConfig, logger: logger)
             let service = SchedulerService(client: client, configuration: settings, logger: logger)
             try await service.run()
             await client.close()
-        }
-    }
-
-    /// A client of a registered apiserver, retrying once a second until one is there (the
-    /// scheduler may start before the apiserver); throws CancellationError when stopped first.
-    static func connect(_ config: ClientConfig, logger: Logger) async throws -> APIClient {
-        var warned = false
-        while true {
-            do {
-                return try APIClient(config)
-            } catch {
-                if !warned { logger.info("waiting for an apiserver", metadata: ["error": "\(error)"]) }
-                warned = true
-                try await Task.sleep(for: .seconds(1))
-            }
         }
     }
 }
