@@ -11,11 +11,6 @@
 import SkiffAPI
 import SkiffWire
 
-struct UserInfo: Sendable, Equatable {
-    var name: String
-    var groups: [String]
-}
-
 struct AccessControl: Sendable {
     let namespaces: NamespaceCache
 
