@@ -64,6 +64,7 @@ let package = Package(
         // MARK: client library: typed client, informers, work queue, clock
         .target(name: "SkiffClient", dependencies: [
             "SkiffAPI", "SkiffBus", "SkiffWire", .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
 
         // MARK: store: etcd's semantics on SQLite (WAL), served over the bus to the apiserver

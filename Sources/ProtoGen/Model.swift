@@ -31,6 +31,8 @@ public struct GeneratorConfig: Sendable {
             "skiff.rbac.v1": "rbac.authorization.k8s.io",
             "skiff.coordination.v1": "coordination.k8s.io",
             "skiff.storage.v1": "storage.k8s.io",
+            "skiff.authentication.v1": "authentication.k8s.io",
+            "skiff.authorization.v1": "authorization.k8s.io",
         ],
         statusMessage: "skiff.meta.v1.Status")
 }

@@ -39,7 +39,7 @@ public enum ResourceCatalog {
         entry("", "Endpoints", "endpoints", ["ep"], [], Endpoints.self, EndpointsList.self, singular: "endpoints"),
         entry("", "ConfigMap", "configmaps", ["cm"], [], ConfigMap.self, ConfigMapList.self),
         entry("", "Secret", "secrets", [], [], Secret.self, SecretList.self),
-        entry("", "ServiceAccount", "serviceaccounts", ["sa"], [], ServiceAccount.self, ServiceAccountList.self),
+        entry("", "ServiceAccount", "serviceaccounts", ["sa"], ["token"], ServiceAccount.self, ServiceAccountList.self),
         entry("", "Event", "events", ["ev"], [], Event.self, EventList.self),
         entry("", "PersistentVolumeClaim", "persistentvolumeclaims", ["pvc"], ["status"],
               PersistentVolumeClaim.self, PersistentVolumeClaimList.self),

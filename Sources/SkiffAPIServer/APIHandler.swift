@@ -15,13 +15,24 @@ struct APIHandler: Sendable {
     let access: AccessControl
     let watches: WatchBacklog
     let allocator: ServiceAllocator
+    /// Signs ServiceAccount tokens (serviceaccounts/NAME/token); nil: the subresource answers 503.
+    let serviceAccountTokens: ServiceAccountTokens?
 
     func handle(_ request: Request, token: String?) async -> Response {
         do {
+            return await handle(request, as: try await access.authenticate(token: token))
+        } catch {
+            return Response(code: error.code, status: error.status)
+        }
+    }
+
+    /// A request of an authenticated user (or of the apiserver itself, which has no token).
+    func handle(_ request: Request, as user: UserInfo) async -> Response {
+        do {
+            if AccessReviews.handles(request) { return try await reviewAccess(request, user: user) }
             let scope = try RequestScope(request)
-            let user = try access.authenticate(token: token)
-            try access.authorize(user, scope)
-            return try await dispatch(request, scope)
+            try await access.authorize(user, scope)
+            return try await dispatch(request, scope, user: user)
         } catch let error as APIError {
             return Response(code: error.code, status: error.status)
         } catch {
@@ -29,7 +40,7 @@ struct APIHandler: Sendable {
         }
     }
 
-    private func dispatch(_ request: Request, _ scope: RequestScope) async throws -> Response {
+    private func dispatch(_ request: Request, _ scope: RequestScope, user: UserInfo) async throws -> Response {
         switch (scope.verb, scope.subresource) {
         case ("get", ""), ("get", "status"):
             return try objectResponse(try await registry.readExisting(scope.key).object)
@@ -43,6 +54,8 @@ struct APIHandler: Sendable {
             return try await watches.backlog(request, scope)
         case ("create", ""):
             return try await create(request, scope)
+        case ("create", "token"):
+            return try await issueToken(request, scope)
         case ("create", "binding"), ("update", "binding"):
             return try await bind(request, scope)
         case ("update", ""), ("update", "status"):
@@ -97,12 +110,17 @@ struct APIHandler: Sendable {
         object.metadata = meta
         KindRules.prepareForCreate(&object)
         object = Defaulting.defaulted(object)
+        if let pod = object as? Pod {
+            object = try await ServiceAccountAdmission.admit(pod, namespace: scope.namespace, registry: registry)
+        }
         try scope.validate(Validation.validateCreate(object), object)
         try await access.admitWrite(scope, name: meta.name ?? "", registry: registry)
         let key = StorageKey(resource: scope.resource, namespace: scope.namespace, name: meta.name ?? "")
         let dryRun = !(request.dryRun ?? []).isEmpty
         guard let service = object as? Service else {
-            return try objectResponse(try await registry.create(key, object, dryRun: dryRun), code: 201)
+            let created = try await registry.create(key, object, dryRun: dryRun)
+            if !dryRun, created is Namespace { try await ServiceAccountAdmission.ensureDefaultAccount(in: key.name, registry: registry) }
+            return try objectResponse(created, code: 201)
         }
         // A Service's address and node ports are claimed with it; a lost claim allocates again.
         for _ in 0..<8 {
@@ -310,6 +328,12 @@ struct APIHandler: Sendable {
         if !removed, let namespace = object as? Namespace, let name = namespace.metadata?.name,
            let revision = Int64(namespace.metadata?.resourceVersion ?? "") {
             access.namespaces.record(name, NamespaceCache.state(of: namespace), at: revision)
+        }
+        // Likewise RBAC: a binding takes effect for this apiserver's very next request.
+        if !removed, let info = ResourceCatalog.resource(for: type(of: object)), PolicyCache.covers(info),
+           let revision = Int64(object.metadata?.resourceVersion ?? "") {
+            access.policy.observe(StorageKey(resource: info, namespace: object.metadata?.namespace ?? "",
+                                             name: object.metadata?.name ?? ""), object, at: revision)
         }
         let bytes = try registry.encode(object, clearingResourceVersion: false)
         return Response(code: code, object: bytes, objectType: type(of: object).protoName)

@@ -41,6 +41,15 @@ public struct APIServerCommand: AsyncParsableCommand {
     @Flag(help: "Print a new key file (one random AES-256 key) for --encryption-key-file, and exit.")
     var newEncryptionKey = false
 
+    @Option(help: "Users and components, one per line: token,user,uid,\"group1,group2\" (Kubernetes' static token file). Requests with any other token, or none, get 401.")
+    var tokenAuthFile: String?
+
+    @Option(help: "The P-256 private key (PEM) ServiceAccount tokens are signed and checked with.")
+    var serviceAccountKeyFile: String?
+
+    @Flag(help: "Print a new P-256 key (PEM) for --service-account-key-file, and exit.")
+    var newServiceAccountKey = false
+
     public init() {}
 
     public mutating func validate() throws {
@@ -53,6 +62,16 @@ public struct APIServerCommand: AsyncParsableCommand {
                 throw ValidationError("--encryption-key-file: \(error.description)")
             }
         }
+        if let tokenAuthFile {
+            do { _ = try StaticTokens.load(path: tokenAuthFile) } catch {
+                throw ValidationError("--token-auth-file: \(error.description)")
+            }
+        }
+        if let serviceAccountKeyFile {
+            do { _ = try ServiceAccountTokens(keyFile: serviceAccountKeyFile) } catch {
+                throw ValidationError("--service-account-key-file: \(error.description)")
+            }
+        }
         if let reserved = range.overlappedMachineRange {
             throw ValidationError("--service-cluster-ip-range: \(serviceClusterIPRange) overlaps \(reserved), which this machine uses")
         }
@@ -61,6 +80,10 @@ public struct APIServerCommand: AsyncParsableCommand {
     public func run() async throws {
         if newEncryptionKey {
             print(SecretEncryption.newKeyFile(), terminator: "")
+            return
+        }
+        if newServiceAccountKey {
+            print(ServiceAccountTokens.newKeyFile(), terminator: "")
             return
         }
         let run = runDir ?? ProcessInfo.processInfo.environment["SKIFF_RUN_DIR"] ?? "./var/run"
@@ -75,6 +98,8 @@ public struct APIServerCommand: AsyncParsableCommand {
             runDirectory: absolute, bookmarkInterval: .seconds(bookmarkSeconds),
             serviceNetwork: ServiceNetwork(serviceRange: IPv4Range(serviceClusterIPRange)!))
         configuration.encryptionKeyFile = encryptionKeyFile
+        configuration.tokenAuthFile = tokenAuthFile
+        configuration.serviceAccountKeyFile = serviceAccountKeyFile
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info

@@ -1,27 +1,49 @@
 /// AccessControl: the single gate every request passes, in Kubernetes' order: authenticate
-/// (who is asking, from the envelope's bearer token), authorize (may they do this verb on this
-/// resource in this namespace), then admit (may this write happen now: NamespaceLifecycle
-/// refuses writes into a namespace that is missing or terminating).
+/// (who is asking, from the envelope's bearer token; 401 otherwise), authorize (may they do
+/// this verb on this resource in this namespace: the masters group, then the node authorizer,
+/// then RBAC; 403 naming user, verb, resource and namespace otherwise), then admit (may this
+/// write happen now: NamespaceLifecycle refuses creates in a namespace that is missing or
+/// terminating; ServiceAccount admission is in ServiceAccountAdmission).
 ///
-/// Authentication and RBAC arrive with the security issue; until then every caller is the
-/// cluster's admin, and `authorize` allows everything, but every request already goes through
-/// both, so adding them changes this file only.
-///
-/// Concurrency: a Sendable value. Must never: let a request skip `authorize`.
+/// Concurrency: a Sendable value. Must never: let a request skip `authorize`, or allow when
+/// no authorizer said allow.
 import SkiffAPI
 import SkiffWire
 
 struct AccessControl: Sendable {
     let namespaces: NamespaceCache
+    let authentication: Authentication
+    let policy: PolicyCache
+    let nodes: NodeAccess
 
     /// The namespaces that always exist; they are created at start and may not be deleted.
     static let systemNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"]
 
-    func authenticate(token: String?) throws(APIError) -> UserInfo {
-        UserInfo(name: "admin", groups: ["system:masters", "system:authenticated"])
+    func authenticate(token: String?) async throws(APIError) -> UserInfo {
+        try await authentication.authenticate(token: token)
     }
 
-    func authorize(_ user: UserInfo, _ scope: RequestScope) throws(APIError) {
+    func authorize(_ user: UserInfo, _ scope: RequestScope) async throws {
+        let attributes = AuthorizationAttributes(user: user, verb: scope.verb, apiGroup: scope.resource.group,
+                                                 resource: scope.resource.plural, subresource: scope.subresource,
+                                                 namespace: scope.namespace, name: scope.name)
+        switch try await decide(attributes) {
+        case .allow: return
+        case .deny(let reason): throw Forbidden.error(attributes, reason: reason)
+        case .noOpinion: throw Forbidden.error(attributes, reason: nil)
+        }
+    }
+
+    /// The chain's answer: the first authorizer that allows or denies decides; when none has
+    /// an opinion the answer is no.
+    func decide(_ attributes: AuthorizationAttributes) async throws -> AuthorizationDecision {
+        if attributes.user.groups.contains(Authentication.mastersGroup) { return .allow }
+        let node = try await nodes.decide(attributes)
+        if node != .noOpinion { return node }
+        guard try await policy.waitUntilLoaded() else {
+            throw APIError.unavailable("the apiserver is still loading its authorization policy")
+        }
+        return policy.authorize(attributes)
     }
 
     /// NamespaceLifecycle admission for creates: the target namespace must exist and not be

@@ -28,13 +28,16 @@ final class WatchFanout: Sendable {
     private let bookmarkInterval: Duration
     private let logger: Logger
     private let namespaces: NamespaceCache
+    private let policy: PolicyCache
     private let encryption: SecretEncryption
     /// The last revision whose events have all been published.
     private let position = Mutex<Int64>(0)
 
     init(store: any StoreBackend, storeEvents: String, publisher: Publisher, bookmarkInterval: Duration,
-         namespaces: NamespaceCache, encryption: SecretEncryption = .none, logger: Logger) {
+         namespaces: NamespaceCache, policy: PolicyCache = PolicyCache(), encryption: SecretEncryption = .none,
+         logger: Logger) {
         self.namespaces = namespaces
+        self.policy = policy
         self.encryption = encryption
         self.store = store
         self.storeEvents = storeEvents
@@ -152,6 +155,7 @@ final class WatchFanout: Sendable {
             }
             guard routed.revision > start else { continue }
             noteNamespace(routed, change)
+            notePolicy(routed, change)
             do {
                 let bytes = try routed.event.serializedBytes()
                 for topic in routed.topics {
@@ -172,6 +176,16 @@ final class WatchFanout: Sendable {
             namespaces.record(routed.key.name, .gone, at: routed.revision)
         } else if let value = change.kv?.value, let namespace = try? Namespace(serializedBytes: value) {
             namespaces.record(routed.key.name, NamespaceCache.state(of: namespace), at: routed.revision)
+        }
+    }
+
+    /// Keeps the RBAC authorizer's cache current, the same way.
+    private func notePolicy(_ routed: WatchEvents.Routed, _ change: StoreEvent) {
+        guard PolicyCache.covers(routed.key.resource) else { return }
+        if routed.event.type == "DELETED" {
+            policy.observe(routed.key, nil, at: routed.revision)
+        } else if let value = change.kv?.value, let object = try? routed.key.resource.objectType.init(serializedBytes: value) {
+            policy.observe(routed.key, object, at: routed.revision)
         }
     }
 

@@ -25,6 +25,7 @@ public final class APIClient: Sendable {
     private let pacing: TokenBucket?
 
     public init(_ config: ClientConfig) throws {
+        let config = try config.resolvingKubeconfig()
         self.config = config
         (serverURL, eventsURL) = try config.resolveEndpoints()
         requests = try RequestClient(connectingTo: serverURL, component: config.component,
@@ -156,6 +157,16 @@ public final class APIClient: Sendable {
         call.body = try binding.serializedBytes()
         call.bodyType = Binding.protoName
         _ = try await send(call)
+    }
+
+    /// A signed token of a ServiceAccount (the serviceaccounts/NAME/token subresource).
+    public func createToken(serviceAccount name: String, namespace: String,
+                            _ spec: TokenRequestSpec = TokenRequestSpec()) async throws -> TokenRequest {
+        var call = Request(verb: "create", version: "v1", resource: "serviceaccounts", subresource: "token",
+                           namespace: namespace, name: name)
+        call.body = try TokenRequest(metadata: ObjectMeta(name: name, namespace: namespace), spec: spec).serializedBytes()
+        call.bodyType = TokenRequest.protoName
+        return try decodeObject(try await send(call))
     }
 
     // MARK: watch

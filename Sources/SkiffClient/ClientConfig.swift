@@ -13,8 +13,10 @@ public struct ClientConfig: Sendable {
     public var events: String?
     /// Where to look for a registered apiserver when `server` is nil.
     public var runDirectory: String?
-    /// Bearer token sent with every request.
+    /// Bearer token sent with every request; when nil, the kubeconfig's user token.
     public var token: String?
+    /// A kubeconfig file (see Kubeconfig): its token, and its server when `server` is nil.
+    public var kubeconfig: String?
     /// Deadline of one call.
     public var timeout: Duration
     /// The sender name on the bus, e.g. "skiffctl".
@@ -33,12 +35,36 @@ public struct ClientConfig: Sendable {
         self.component = component
     }
 
-    /// SKIFF_SERVER, SKIFF_EVENTS, SKIFF_RUN_DIR (default ./var/run) and SKIFF_TOKEN.
+    /// SKIFF_SERVER, SKIFF_EVENTS, SKIFF_RUN_DIR (default ./var/run), SKIFF_TOKEN and
+    /// SKIFF_KUBECONFIG (default ./var/kubeconfig when that file exists).
     public static func fromEnvironment(component: String) -> ClientConfig {
         let env = ProcessInfo.processInfo.environment
-        return ClientConfig(server: env["SKIFF_SERVER"], events: env["SKIFF_EVENTS"],
-                            runDirectory: env["SKIFF_RUN_DIR"] ?? "./var/run", token: env["SKIFF_TOKEN"],
-                            component: component)
+        var config = ClientConfig(server: env["SKIFF_SERVER"], events: env["SKIFF_EVENTS"],
+                                  runDirectory: env["SKIFF_RUN_DIR"] ?? "./var/run", token: env["SKIFF_TOKEN"],
+                                  component: component)
+        config.kubeconfig = env["SKIFF_KUBECONFIG"]
+            ?? (FileManager.default.fileExists(atPath: "./var/kubeconfig") ? "./var/kubeconfig" : nil)
+        return config
+    }
+
+    /// Fills in what the kubeconfig provides (the token, and endpoints when none are given);
+    /// a kubeconfig that does not load is an error, never silently skipped. Components started
+    /// by compose find theirs through SKIFF_KUBECONFIG, which tests may also set for children.
+    public func resolvingKubeconfig() throws(APIError) -> ClientConfig {
+        var config = self
+        if config.kubeconfig == nil, config.token == nil {
+            config.kubeconfig = ProcessInfo.processInfo.environment["SKIFF_KUBECONFIG"]
+        }
+        if config.token == nil, let token = ProcessInfo.processInfo.environment["SKIFF_TOKEN"] { config.token = token }
+        guard let path = config.kubeconfig else { return config }
+        let loaded: Kubeconfig
+        do { loaded = try Kubeconfig.load(path: path) } catch { throw APIError.unauthorized(error.description) }
+        if config.token == nil { config.token = loaded.token }
+        if config.server == nil, let server = loaded.server {
+            config.server = server
+            config.events = config.events ?? loaded.events
+        }
+        return config
     }
 
     /// The request and event endpoints to use: the explicit ones, or a live apiserver's from

@@ -27,6 +27,8 @@ public protocol ResourceClient: Sendable {
                after resourceVersion: String) -> AsyncThrowingStream<ObjectChange, any Error>
     func getScale(_ resource: ResourceInfo, name: String, namespace: String) async throws -> Scale
     func updateScale(_ resource: ResourceInfo, name: String, namespace: String, replicas: Int32) async throws -> Scale
+    /// Whether `user` (nil: the caller) may do what `attributes` say: an access review.
+    func reviewAccess(_ attributes: ResourceAttributes, user: String?, groups: [String]) async throws -> SubjectAccessReviewStatus
 }
 
 /// One page of a list call, type-erased.

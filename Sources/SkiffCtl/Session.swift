@@ -1,7 +1,8 @@
 /// Session: what a command runs against: the client, where its lines go, the namespace the
 /// user chose, and the clock. `GlobalOptions` are the flags every command takes (`--server`,
-/// `--events`, `--run-dir`, `--token`, `-n`); with none given the environment decides
-/// (SKIFF_SERVER, SKIFF_EVENTS, SKIFF_RUN_DIR, SKIFF_TOKEN), as `ClientConfig.fromEnvironment`.
+/// `--events`, `--run-dir`, `--token`, `--kubeconfig`, `-n`); with none given the environment
+/// decides (SKIFF_SERVER, SKIFF_EVENTS, SKIFF_RUN_DIR, SKIFF_TOKEN, SKIFF_KUBECONFIG), as
+/// `ClientConfig.fromEnvironment`.
 /// Each command implements `perform(in:)`; `run()` builds the live session around it, so tests
 /// call `perform` with a fake client and collecting sinks.
 ///
@@ -25,8 +26,11 @@ public struct GlobalOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("run-dir"), help: "Where running components register. Default: $SKIFF_RUN_DIR, else ./var/run.")
     public var runDirectory: String?
 
-    @Option(help: "Bearer token for the apiserver. Default: $SKIFF_TOKEN.")
+    @Option(help: "Bearer token for the apiserver. Default: $SKIFF_TOKEN, else the kubeconfig's.")
     public var token: String?
+
+    @Option(help: "Credentials (and server) in kubectl's format. Default: $SKIFF_KUBECONFIG, else ./var/kubeconfig.")
+    public var kubeconfig: String?
 
     @Option(name: [.short, .customLong("namespace")], help: "The namespace to work in (default \"default\").")
     public var namespace: String?
@@ -39,6 +43,7 @@ public struct GlobalOptions: ParsableArguments, Sendable {
         if let events { config.events = events }
         if let runDirectory { config.runDirectory = runDirectory }
         if let token { config.token = token }
+        if let kubeconfig { config.kubeconfig = kubeconfig }
         return config
     }
 }

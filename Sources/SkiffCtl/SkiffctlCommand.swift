@@ -12,12 +12,14 @@ public struct SkiffctlCommand: AsyncParsableCommand {
         commandName: "skiffctl",
         abstract: "Control a Skiff cluster: kubectl's commands, for Skiff.",
         discussion: """
-            The apiserver is found from --server, else $SKIFF_SERVER, else the apiserver \
-            registered in the run directory (--run-dir, else $SKIFF_RUN_DIR, else ./var/run).
+            The apiserver is found from --server, else $SKIFF_SERVER, else the kubeconfig's \
+            server, else the apiserver registered in the run directory (--run-dir, else \
+            $SKIFF_RUN_DIR, else ./var/run). Credentials: --token, else $SKIFF_TOKEN, else the \
+            kubeconfig's user (--kubeconfig, else $SKIFF_KUBECONFIG, else ./var/kubeconfig).
             """,
         subcommands: [GetCommand.self, DescribeCommand.self, ApplyCommand.self, CreateCommand.self,
                       ReplaceCommand.self, DeleteCommand.self, PatchCommand.self, LabelCommand.self,
-                      AnnotateCommand.self, ScaleCommand.self, ExposeCommand.self, RolloutCommand.self, LogsCommand.self, ExecCommand.self, TopCommand.self, ImageCommand.self])
+                      AnnotateCommand.self, ScaleCommand.self, ExposeCommand.self, RolloutCommand.self, LogsCommand.self, ExecCommand.self, TopCommand.self, ImageCommand.self, AuthCommand.self])
 
     public init() {}
 
@@ -31,7 +33,7 @@ public struct SkiffctlCommand: AsyncParsableCommand {
 
     /// The global options a user may write before the subcommand, as with kubectl
     /// (`skiffctl -n shop get pods`); each takes a value.
-    static let globalOptions: Set<String> = ["--server", "--events", "--run-dir", "--token", "-n", "--namespace"]
+    static let globalOptions: Set<String> = ["--server", "--events", "--run-dir", "--token", "--kubeconfig", "-n", "--namespace"]
 
     /// `arguments` with global options written before the subcommand moved after its name,
     /// where every subcommand declares them.

@@ -16,7 +16,14 @@ public final class ControlPlane: @unchecked Sendable {
     public private(set) var apiservers: [ChildProcess] = []
     public private(set) var client: APIClient?
 
+    /// Users besides the admin, as token-file lines (`token,user,uid,"group1,group2"`); set
+    /// them before the apiserver starts.
+    public var extraTokenLines: [String] = []
+    public var tokenFile: String { directory + "/tokens.csv" }
+    public var serviceAccountKeyFile: String { directory + "/service-account.key" }
+
     public init() throws {
+        _ = TestCredentials.adminToken
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("skiff-plane-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory + "/run", withIntermediateDirectories: true)
@@ -39,8 +46,11 @@ public final class ControlPlane: @unchecked Sendable {
     }
 
     public func startAPIServer(bookmarkSeconds: Int = 1, arguments: [String] = []) async throws {
+        try writeCredentials()
         let server = try ChildProcess("skiff-apiserver", ["--run-dir", runDirectory,
-                                                          "--bookmark-seconds", String(bookmarkSeconds)] + arguments)
+                                                          "--bookmark-seconds", String(bookmarkSeconds),
+                                                          "--token-auth-file", tokenFile,
+                                                          "--service-account-key-file", serviceAccountKeyFile] + arguments)
         apiservers.append(server)
         // This apiserver's own endpoints, registered under its pid once it has bound them.
         let registration = "\(runDirectory)/endpoints/apiserver-\(server.pid)"
@@ -63,6 +73,14 @@ public final class ControlPlane: @unchecked Sendable {
         if client == nil { client = ready } else { await ready.close() }
     }
 
+    /// The token file (the admin and `extraTokenLines`) and, once, the signing key.
+    private func writeCredentials() throws {
+        let lines = ["\(TestCredentials.adminToken),admin,admin-uid,\"system:masters\""] + extraTokenLines
+        try (lines.joined(separator: "\n") + "\n").write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        guard !FileManager.default.fileExists(atPath: serviceAccountKeyFile) else { return }
+        try TestCredentials.serviceAccountKey.write(toFile: serviceAccountKeyFile, atomically: true, encoding: .utf8)
+    }
+
     /// The url of an endpoint-directory entry.
     static func url(_ path: String) -> String? {
         guard let data = FileManager.default.contents(atPath: path),
@@ -81,4 +99,28 @@ public final class ControlPlane: @unchecked Sendable {
         if let store { await store.stop() }
         try? FileManager.default.removeItem(atPath: directory)
     }
+}
+
+/// The credentials test control planes share: an admin token, which the test process and every
+/// child it starts send (it is set as SKIFF_TOKEN before the first plane exists, so clients
+/// made anywhere in a test pick it up), and one ServiceAccount signing key.
+public enum TestCredentials {
+    public static let adminToken: String = {
+        let token = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
+        setenv("SKIFF_TOKEN", token, 1)
+        return token
+    }()
+
+    /// A P-256 key made by the apiserver itself (`--new-service-account-key`).
+    public static let serviceAccountKey: String = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: (try? Products.path(of: "skiff-apiserver")) ?? "skiff-apiserver")
+        process.arguments = ["--new-service-account-key"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try? process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }()
 }

@@ -27,6 +27,8 @@ final class FakeResourceClient: ResourceClient {
         var calls: [String] = []
         var watchers: [UUID: Watcher] = [:]
         var scales: [String: Int32] = [:]
+        /// What access reviews answer yes to: "USER VERB GROUP/RESOURCE[/SUB] NAMESPACE" ("" user: the caller).
+        var allowed: Set<String> = []
     }
 
     private let state = Mutex(State())
@@ -276,5 +278,18 @@ final class FakeResourceClient: ResourceClient {
             }
         }
         return Scale(metadata: ObjectMeta(name: name, namespace: namespace), spec: ScaleSpec(replicas: replicas))
+    }
+
+    /// Lets access reviews answer yes for `user` ("" for the caller) doing `verb` on `resource`.
+    func allow(_ user: String, _ verb: String, _ resource: String, namespace: String) {
+        state.withLock { _ = $0.allowed.insert("\(user) \(verb) \(resource) \(namespace)") }
+    }
+
+    func reviewAccess(_ attributes: ResourceAttributes, user: String?, groups: [String]) async throws -> SubjectAccessReviewStatus {
+        var resource = "\(attributes.group ?? "")/\(attributes.resource ?? "")"
+        if let sub = attributes.subresource { resource += "/\(sub)" }
+        let asked = "\(user ?? "") \(attributes.verb ?? "") \(resource) \(attributes.namespace ?? "")"
+        record("review \(asked)")
+        return SubjectAccessReviewStatus(allowed: state.withLock { $0.allowed.contains(asked) })
     }
 }

@@ -15,7 +15,7 @@ public enum ServiceAccountControllers {
 
     public static let token = ControllerKind(
         name: "serviceaccount-token", summary: "keeps a token Secret for every ServiceAccount") { context in
-        ServiceAccountTokenController(context: context, issuer: OpaqueTokenIssuer())
+        ServiceAccountTokenController(context: context, issuer: TokenRequestIssuer(client: context.client))
     }
 }
 

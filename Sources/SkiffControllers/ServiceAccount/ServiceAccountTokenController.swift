@@ -4,8 +4,9 @@
 /// tokens. A token Secret whose account is gone (or was recreated with another uid) is
 /// deleted, so deleting an account revokes its token.
 ///
-/// The token itself comes from a `TokenIssuer`: opaque random bytes today; the security work
-/// replaces it with signed JWTs bound to the account's uid, without touching this controller.
+/// The token itself comes from a `TokenIssuer`: in a cluster, the apiserver's TokenRequest API
+/// (`serviceaccounts/NAME/token`), which signs a JWT bound to the account's uid; tests may
+/// inject another.
 ///
 /// Concurrency: Sendable. Must never: hand one account's token to another (the Secret carries
 /// the account's uid and is replaced when it differs).
@@ -16,18 +17,26 @@ import SkiffWire
 
 /// Makes the token for an account.
 public protocol TokenIssuer: Sendable {
-    func token(for account: ServiceAccount) throws -> String
+    func token(for account: ServiceAccount) async throws -> String
 }
 
-/// 32 random bytes, base64url: proves nothing by itself; the apiserver will learn to check it
-/// (or a signed successor) when authentication lands.
-public struct OpaqueTokenIssuer: TokenIssuer {
-    public init() {}
-    public func token(for account: ServiceAccount) throws -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+/// Tokens from the apiserver's TokenRequest API, valid for `lifetime` (a year: the Secret
+/// stands in for Kubernetes' legacy tokens, which did not expire; deleting the account is what
+/// revokes them, and a new account of the same name gets a new token).
+public struct TokenRequestIssuer: TokenIssuer {
+    public static let lifetimeSeconds: Int64 = 365 * 24 * 3600
+    let client: APIClient
+
+    public init(client: APIClient) { self.client = client }
+
+    public func token(for account: ServiceAccount) async throws -> String {
+        let issued = try await client.createToken(serviceAccount: account.metadata?.name ?? "",
+                                                  namespace: account.metadata?.namespace ?? "",
+                                                  TokenRequestSpec(expirationSeconds: Self.lifetimeSeconds))
+        guard let token = issued.status?.token, !token.isEmpty else {
+            throw APIError.internalError("the apiserver returned a TokenRequest without a token")
+        }
+        return token
     }
 }
 
@@ -71,7 +80,7 @@ public final class ServiceAccountTokenController: Controller {
         guard let account, account.metadata?.deletionTimestamp == nil else { return .done }
         if existing == nil || existing?.metadata?.annotations[Self.uidAnnotation] != account.metadata?.uid {
             do {
-                _ = try await context.client.create(try tokenSecret(for: account))
+                _ = try await context.client.create(try await tokenSecret(for: account))
             } catch let error as APIError where error.reason == .alreadyExists || error.code == 403 {
                 // The cache lagged, or the namespace is terminating.
             }
@@ -85,7 +94,7 @@ public final class ServiceAccountTokenController: Controller {
         return .done
     }
 
-    func tokenSecret(for account: ServiceAccount) throws -> Secret {
+    func tokenSecret(for account: ServiceAccount) async throws -> Secret {
         let namespace = account.metadata?.namespace ?? ""
         let name = account.metadata?.name ?? ""
         var meta = ObjectMeta(name: Self.secretName(for: name), namespace: namespace)
@@ -93,7 +102,7 @@ public final class ServiceAccountTokenController: Controller {
         meta.ownerReferences = [OwnerReference(apiVersion: "v1", kind: "ServiceAccount", name: name,
                                                uid: account.metadata?.uid)]
         return Secret(metadata: meta,
-                      data: ["token": Array(try issuer.token(for: account).utf8), "namespace": Array(namespace.utf8)],
+                      data: ["token": Array(try await issuer.token(for: account).utf8), "namespace": Array(namespace.utf8)],
                       type: Self.secretType)
     }
 

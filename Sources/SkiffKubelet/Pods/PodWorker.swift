@@ -67,7 +67,8 @@ final class PodWorker: Sendable {
     /// Syncs the pod; returns when to look again (a back-off ending), if nothing else will
     /// trigger it.
     func sync(_ pod: Pod) async throws -> Duration? {
-        try await sync(ServiceAccountTokenVolume.inject(into: pod), statusTarget: pod)
+        // The service account token volume is in the pod already: the apiserver's admission wrote it.
+        try await sync(pod, statusTarget: pod)
     }
 
     /// Syncs a static pod (from the manifest directory), keeping its mirror pod in the API:
