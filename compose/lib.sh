@@ -68,3 +68,58 @@ api_events_url() { echo "tcp://$DNS_ADDRESS:$API_EVENTS_PORT"; }
 node_run_dir() { if [ "$TRANSPORT" = tcp ]; then echo "$STATE_DIR/hosts/node-$1/run"; else echo "$STATE_DIR/run"; fi; }
 
 die() { echo "compose: $*" >&2; exit 1; }
+
+# Credentials: one identity per component (the RBAC bootstrap policy binds each to its role),
+# as a static token file for the apiserver and a kubeconfig per identity. kubeconfig_of NAME
+# is where identity NAME's kubeconfig lives; the admin's is STATE_DIR/kubeconfig.
+kubeconfig_of() { echo "$STATE_DIR/secrets/kubeconfigs/$1.kubeconfig"; }
+new_token() { od -An -tx1 -N20 /dev/urandom | tr -d ' \n'; }
+# write_kubeconfig FILE USER TOKEN: the cluster's endpoints (ipc sockets, or tcp on the fabric)
+# and USER's token, readable by root alone.
+write_kubeconfig() {
+  local file=$1 user=$2 token=$3 server events
+  if [ "$TRANSPORT" = tcp ]; then server=$(api_server_url); events=$(api_events_url)
+  else server="ipc://$STATE_DIR/run/apiserver.sock"; events="ipc://$STATE_DIR/run/apiserver-events.sock"; fi
+  (umask 077; cat > "$file" <<KUBECONFIG
+apiVersion: v1
+kind: Config
+current-context: skiff
+clusters:
+- name: skiff
+  cluster:
+    server: "$server"
+    extensions:
+    - name: skiff.events
+      extension:
+        server: "$events"
+contexts:
+- name: skiff
+  context:
+    cluster: skiff
+    user: "$user"
+users:
+- name: "$user"
+  user:
+    token: "$token"
+KUBECONFIG
+  )
+}
+# write_credentials: fresh tokens for the admin and every component of this cluster's shape,
+# the apiserver's token file, and the kubeconfigs.
+write_credentials() {
+  local dir=$STATE_DIR/secrets token identity groups
+  (umask 077; mkdir -p "$dir/kubeconfigs"; : > "$dir/tokens.csv.new")
+  token=$(new_token)
+  echo "$token,admin,admin,\"system:masters\"" >> "$dir/tokens.csv.new"
+  write_kubeconfig "$STATE_DIR/kubeconfig" admin "$token"
+  for identity in system:kube-scheduler system:kube-proxy system:kube-dns \
+      $(for c in $CONTROLLERS; do echo "system:controller:$c"; done) \
+      $(for i in $(seq 1 "$NODES"); do echo "system:node:node-$i"; done); do
+    groups=""
+    [[ $identity == system:node:* ]] && groups=",\"system:nodes\""
+    token=$(new_token)
+    echo "$token,$identity,$identity$groups" >> "$dir/tokens.csv.new"
+    write_kubeconfig "$(kubeconfig_of "$identity")" "$identity" "$token"
+  done
+  mv "$dir/tokens.csv.new" "$dir/tokens.csv"
+}

@@ -26,12 +26,20 @@ let composeDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent
 struct ComposeTests {
     static func skiffctl(_ arguments: [String], state: String) async throws -> (status: Int32?, stdout: String) {
         var full = arguments
-        full.insert(contentsOf: ["--run-dir", state + "/run"], at: arguments.firstIndex(of: "--") ?? arguments.endIndex)
+        full.insert(contentsOf: ["--run-dir", state + "/run", "--kubeconfig", state + "/kubeconfig"],
+                    at: arguments.firstIndex(of: "--") ?? arguments.endIndex)
         let child = try ChildProcess("skiffctl", full)
         let status = await child.exitStatus(within: .seconds(60))
         let output = child.stdout
         await child.stop()
         return (status, output)
+    }
+
+    /// The cluster's admin, as skiffctl finds it: the kubeconfig compose/up writes.
+    static func adminConfig(_ state: String) -> ClientConfig {
+        var config = ClientConfig(runDirectory: state + "/run", timeout: .seconds(10), component: "test")
+        config.kubeconfig = state + "/kubeconfig"
+        return config
     }
 
     @Test("compose/up --nodes 2 runs a cluster whose pods reach each other across nodes; down removes it all")
@@ -44,7 +52,7 @@ struct ComposeTests {
         do {
             #expect(up.status == 0, "compose/up: \(up.output)")
             #expect(up.output.contains("Skiff is up: 2 node(s)"))
-            let client = try APIClient(ClientConfig(runDirectory: state + "/run", timeout: .seconds(10), component: "test"))
+            let client = try APIClient(ComposeTests.adminConfig(state))
             defer { Task { await client.close() } }
             let nodes = try await client.list(Node.self).items
             #expect(Set(nodes.compactMap { $0.metadata?.name }) == ["node-1", "node-2"])

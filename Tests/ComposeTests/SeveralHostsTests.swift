@@ -23,7 +23,7 @@ struct SeveralHostsTests {
             func ctl(_ arguments: [String]) async throws -> (status: Int32?, stdout: String) {
                 let child = try ChildProcess(path: "/usr/bin/nsenter", name: "skiffctl",
                                              ["--net=/run/netns/skiff-\(id)-fabric", "--", try Products.path(of: "skiffctl"),
-                                              "--run-dir", state + "/run"] + arguments)
+                                              "--run-dir", state + "/run", "--kubeconfig", state + "/kubeconfig"] + arguments)
                 let status = await child.exitStatus(within: .seconds(60))
                 let output = child.stdout
                 await child.stop()

@@ -123,7 +123,7 @@ struct UserStoriesTests {
         var tap: ChildProcess?
         do {
             #expect(up.status == 0, "compose/up: \(up.output)")
-            let client = try APIClient(ClientConfig(runDirectory: state + "/run", timeout: .seconds(10), component: "test"))
+            let client = try APIClient(ComposeTests.adminConfig(state))
             defer { Task { await client.close() } }
             func ctl(_ arguments: [String]) async throws -> (status: Int32?, stdout: String) {
                 try await ComposeTests.skiffctl(arguments, state: state)
