@@ -118,8 +118,8 @@ import SkiffWire
         #expect(PodReferences.of(pod) == expected)
     }
 
-    @Test(arguments: [
-        (request(People.node1, "update", "nodes", named: "node-1"), AuthorizationDecision.allow),
+    static let writeCases: [(AuthorizationAttributes, AuthorizationDecision)] = [
+        (request(People.node1, "update", "nodes", named: "node-1"), .allow),
         (request(People.node1, "patch", "nodes/status", named: "node-1"), .allow),
         (request(People.node1, "update", "nodes", named: "node-2"), .deny("node 'node-1' cannot modify node 'node-2'")),
         (request(People.node1, "patch", "nodes/status", named: "node-2"), .deny("node 'node-1' cannot modify node 'node-2'")),
@@ -141,7 +141,9 @@ import SkiffWire
         (request(UserInfo(name: "system:node:node-1"), "get", "secrets", in: "team-a", named: "db-password"), .noOpinion),
         (request(UserInfo(name: "system:node:", groups: ["system:nodes"]), "get", "secrets", in: "team-a", named: "x"), .noOpinion),
         (request(People.admin, "get", "secrets", in: "team-a", named: "db-password"), .noOpinion),
-    ])
+    ]
+
+    @Test(arguments: writeCases)
     func writesAndOthers(_ attributes: AuthorizationAttributes, _ expected: AuthorizationDecision) {
         #expect(Self.decide(F.graph, attributes) == expected)
     }

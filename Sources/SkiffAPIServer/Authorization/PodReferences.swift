@@ -25,23 +25,26 @@ struct GraphObject: Hashable, Sendable, CustomStringConvertible {
 enum PodReferences {
     static let mirrorAnnotation = "kubernetes.io/config.mirror"
 
+    /// A reference by kind and name, before the namespace is added; a nil or empty name is none.
+    private typealias Reference = (kind: GraphObject.Kind, name: String?)
+
     /// Everything `pod` references, in its namespace.
     static func of(_ pod: Pod) -> Set<GraphObject> {
         guard let spec = pod.spec else { return [] }
         let namespace = pod.metadata?.namespace ?? ""
-        var found: [(GraphObject.Kind, String?)] = []
+        var found: [Reference] = []
         for volume in spec.volumes { found += volumeReferences(volume, podName: pod.metadata?.name ?? "") }
         for container in spec.containers + spec.initContainers { found += containerReferences(container) }
-        found += spec.imagePullSecrets.map { (.secret, $0.name) }
+        for secret in spec.imagePullSecrets { found.append((.secret, secret.name)) }
         found += accountReferences(spec, mirror: pod.metadata?.annotations[mirrorAnnotation] != nil)
-        return Set(found.compactMap { kind, name in
-            guard let name, !name.isEmpty else { return nil }
-            return GraphObject(kind: kind, namespace: namespace, name: name)
+        return Set(found.compactMap { reference in
+            guard let name = reference.name, !name.isEmpty else { return nil }
+            return GraphObject(kind: reference.kind, namespace: namespace, name: name)
         })
     }
 
-    private static func volumeReferences(_ volume: Volume, podName: String) -> [(GraphObject.Kind, String?)] {
-        var found: [(GraphObject.Kind, String?)] = [
+    private static func volumeReferences(_ volume: Volume, podName: String) -> [Reference] {
+        var found: [Reference] = [
             (.secret, volume.secret?.secretName),
             (.configMap, volume.configMap?.name),
             (.persistentVolumeClaim, volume.persistentVolumeClaim?.claimName),
@@ -49,25 +52,32 @@ enum PodReferences {
         ]
         if volume.ephemeral != nil, let name = volume.name { found.append((.persistentVolumeClaim, "\(podName)-\(name)")) }
         for source in volume.projected?.sources ?? [] {
-            found += [(.secret, source.secret?.name), (.configMap, source.configMap?.name)]
+            found.append((.secret, source.secret?.name))
+            found.append((.configMap, source.configMap?.name))
         }
         return found
     }
 
-    private static func containerReferences(_ container: Container) -> [(GraphObject.Kind, String?)] {
-        container.envFrom.flatMap { [(.secret, $0.secretRef?.name), (.configMap, $0.configMapRef?.name)] }
-            + container.env.flatMap { variable -> [(GraphObject.Kind, String?)] in
-                [(.secret, variable.valueFrom?.secretKeyRef?.name), (.configMap, variable.valueFrom?.configMapKeyRef?.name)]
-            }
+    private static func containerReferences(_ container: Container) -> [Reference] {
+        var found: [Reference] = []
+        for source in container.envFrom {
+            found.append((.secret, source.secretRef?.name))
+            found.append((.configMap, source.configMapRef?.name))
+        }
+        for variable in container.env {
+            found.append((.secret, variable.valueFrom?.secretKeyRef?.name))
+            found.append((.configMap, variable.valueFrom?.configMapKeyRef?.name))
+        }
+        return found
     }
 
     /// The account (defaulted as the kubelet defaults it) and its mounted token Secret; a static
     /// pod's mirror references no API objects.
-    private static func accountReferences(_ spec: PodSpec, mirror: Bool) -> [(GraphObject.Kind, String?)] {
+    private static func accountReferences(_ spec: PodSpec, mirror: Bool) -> [Reference] {
         guard !mirror else { return [] }
         let account = [spec.serviceAccountName, spec.serviceAccount].compactMap { $0 }.first { !$0.isEmpty } ?? "default"
-        let token: [(GraphObject.Kind, String?)] =
-            spec.automountServiceAccountToken == false ? [] : [(.secret, "\(account)-token")]
-        return [(.serviceAccount, account)] + token
+        var found: [Reference] = [(.serviceAccount, account)]
+        if spec.automountServiceAccountToken != false { found.append((.secret, "\(account)-token")) }
+        return found
     }
 }

@@ -23,7 +23,7 @@ extension PolicyRule {
     func allowsNonResource(verb: String, path: String) -> Bool {
         Self.matches(verbs, verb) && nonResourceURLs.contains { pattern in
             pattern == "*" || pattern == path
-                || (pattern.hasSuffix("*") && path.hasPrefix(pattern.dropLast()))
+                || (pattern.hasSuffix("*") && path.hasPrefix(String(pattern.dropLast())))
         }
     }
 

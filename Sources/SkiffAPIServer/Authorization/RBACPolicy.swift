@@ -122,15 +122,15 @@ struct RBACPolicy: Sendable {
     /// across all namespaces, where only ClusterRoleBindings apply).
     func rules(for user: UserInfo, namespace: String) -> [PolicyRule] {
         let keys = SubjectKey.keys(of: user)
-        var rules = clusterIndex.bindings(for: keys).flatMap { name in
-            rules(of: clusterRoleBindings[name]?.roleRef, namespace: nil)
+        var granted = clusterIndex.bindings(for: keys).flatMap { name in
+            self.rules(of: clusterRoleBindings[name]?.roleRef, namespace: nil)
         }
         if !namespace.isEmpty, let index = namespaceIndexes[namespace] {
-            rules += index.bindings(for: keys).flatMap { name in
-                rules(of: roleBindings["\(namespace)/\(name)"]?.roleRef, namespace: namespace)
+            granted += index.bindings(for: keys).flatMap { name in
+                self.rules(of: roleBindings["\(namespace)/\(name)"]?.roleRef, namespace: namespace)
             }
         }
-        return rules
+        return granted
     }
 
     /// Whether `user` may use `verb` on a non-resource path ("/healthz"): only ClusterRoles
