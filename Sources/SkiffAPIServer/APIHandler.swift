@@ -31,13 +31,20 @@ struct APIHandler: Sendable {
         do {
             if AccessReviews.handles(request) { return try await reviewAccess(request, user: user) }
             let scope = try RequestScope(request)
-            try await access.authorize(user, scope)
+            try await access.authorize(user, scope, createdName: Self.createdName(request, scope, user))
             return try await dispatch(request, scope, user: user)
         } catch let error as APIError {
             return Response(code: error.code, status: error.status)
         } catch {
             return Response(code: 500, status: APIError.internalError("\(error)").status)
         }
+    }
+
+    /// The name a node's create of a Node or Lease gives in its body (other creates need none).
+    private static func createdName(_ request: Request, _ scope: RequestScope, _ user: UserInfo) -> String? {
+        guard scope.verb == "create", scope.subresource.isEmpty, NodeAuthorizer.nodeName(of: user) != nil,
+              ["nodes", "leases"].contains(scope.resource.plural) else { return nil }
+        return (try? scope.decodeBody(request))?.metadata?.name
     }
 
     private func dispatch(_ request: Request, _ scope: RequestScope, user: UserInfo) async throws -> Response {
@@ -53,7 +60,7 @@ struct APIHandler: Sendable {
         case ("watch", ""):
             return try await watches.backlog(request, scope)
         case ("create", ""):
-            return try await create(request, scope)
+            return try await create(request, scope, user: user)
         case ("create", "token"):
             return try await issueToken(request, scope)
         case ("create", "binding"), ("update", "binding"):
@@ -89,8 +96,9 @@ struct APIHandler: Sendable {
 
     // MARK: create
 
-    private func create(_ request: Request, _ scope: RequestScope) async throws -> Response {
+    private func create(_ request: Request, _ scope: RequestScope, user: UserInfo) async throws -> Response {
         var object = try scope.decodeBody(request)
+        try access.admitNodeCreate(object, by: user)
         var meta = object.metadata ?? ObjectMeta()
         try scope.checkNamespace(of: meta)
         if scope.resource.namespaced { meta.namespace = scope.namespace } else { meta.namespace = nil }

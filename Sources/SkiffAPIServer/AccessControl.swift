@@ -23,14 +23,19 @@ struct AccessControl: Sendable {
         try await authentication.authenticate(token: token)
     }
 
-    func authorize(_ user: UserInfo, _ scope: RequestScope) async throws {
-        let attributes = AuthorizationAttributes(user: user, verb: scope.verb, apiGroup: scope.resource.group,
+    /// `createdName`: the name in a create's body, for the node authorizer (a node may create
+    /// only its own Node and Lease).
+    func authorize(_ user: UserInfo, _ scope: RequestScope, createdName: String? = nil) async throws {
+        var attributes = AuthorizationAttributes(user: user, verb: scope.verb, apiGroup: scope.resource.group,
                                                  resource: scope.resource.plural, subresource: scope.subresource,
                                                  namespace: scope.namespace, name: scope.name)
+        if attributes.name.isEmpty, let createdName { attributes.name = createdName }
+        // A namespace is in itself, as in Kubernetes: a RoleBinding in X may let a user read X.
+        if scope.resource.group.isEmpty, scope.resource.plural == "namespaces" { attributes.namespace = scope.name }
         switch try await decide(attributes) {
         case .allow: return
-        case .deny(let reason): throw Forbidden.error(attributes, reason: reason)
-        case .noOpinion: throw Forbidden.error(attributes, reason: nil)
+        case .deny(let reason): throw ForbiddenMessage.error(for: attributes, reason: reason)
+        case .noOpinion: throw ForbiddenMessage.error(for: attributes)
         }
     }
 
@@ -44,6 +49,16 @@ struct AccessControl: Sendable {
             throw APIError.unavailable("the apiserver is still loading its authorization policy")
         }
         return policy.authorize(attributes)
+    }
+
+    /// The part of Kubernetes' NodeRestriction admission that needs the object: a node creates
+    /// pods only as mirror pods of its static pods, bound to itself.
+    func admitNodeCreate(_ object: any APIObject, by user: UserInfo) throws {
+        guard let node = NodeAuthorizer.nodeName(of: user), let pod = object as? Pod else { return }
+        guard pod.metadata?.annotations[ServiceAccountAdmission.mirrorAnnotation] != nil, pod.spec?.nodeName == node else {
+            throw APIError.forbidden(GroupResource(group: "", resource: "pods"), pod.metadata?.name ?? "",
+                                     "node \"\(node)\" can only create mirror pods bound to itself")
+        }
     }
 
     /// NamespaceLifecycle admission for creates: the target namespace must exist and not be

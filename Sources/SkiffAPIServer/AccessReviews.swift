@@ -27,7 +27,7 @@ extension APIHandler {
             throw APIError.methodNotAllowed("the server does not allow this method on the requested resource: \(request.verb ?? "") \(resource).\(AccessReviews.group)")
         }
         let askerAttributes = AuthorizationAttributes(user: asker, verb: "create", apiGroup: AccessReviews.group, resource: resource)
-        guard try await access.decide(askerAttributes) == .allow else { throw Forbidden.error(askerAttributes, reason: nil) }
+        guard try await access.decide(askerAttributes) == .allow else { throw ForbiddenMessage.error(for: askerAttributes) }
         let body = request.body ?? []
         if resource == AccessReviews.selfReviews {
             guard request.bodyType == SelfSubjectAccessReview.protoName,

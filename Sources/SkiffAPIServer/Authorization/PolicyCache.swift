@@ -37,8 +37,14 @@ final class PolicyCache: Sendable {
         state.withLock { state in
             if let known = state.revisions[key.key], known >= revision { return }
             state.revisions[key.key] = revision
-            state.policy.remove(key)
-            if let object { state.policy.apply(object) }
+            if let object {
+                state.policy.apply(object)
+            } else {
+                // Only the kind, namespace and name of a deleted object matter for its removal.
+                var gone = key.resource.objectType.init()
+                gone.metadata = ObjectMeta(name: key.name, namespace: key.namespace.isEmpty ? nil : key.namespace)
+                state.policy.remove(gone)
+            }
         }
     }
 
