@@ -1,0 +1,209 @@
+/// Authorization through a real apiserver: a matrix of users, verbs, resources and namespaces
+/// under the default policy plus bindings an admin makes, the 403's text, ServiceAccount tokens
+/// doing exactly what their bindings allow, access reviews, and the node authorizer.
+import Foundation
+import SkiffAPI
+@testable import SkiffAPIServer
+import SkiffClient
+import SkiffTestSupport
+import SkiffWire
+import Testing
+
+@Suite struct AuthorizationEndToEndTests {
+    static let aliceToken = "alice-token-0123456789abcdef"
+    static let bobToken = "bob-token-0123456789abcdef01"
+    static let nodeToken = "node-1-token-0123456789abcde"
+
+    /// A plane whose token file also has alice and bob (no groups) and node-1.
+    static func withUsers(_ body: (ControlPlane, APIClient) async throws -> Void) async throws {
+        let plane = try ControlPlane()
+        plane.extraTokenLines = ["\(aliceToken),alice,alice-uid", "\(bobToken),bob,bob-uid",
+                                 "\(nodeToken),system:node:node-1,node-1,\"system:nodes\""]
+        do {
+            try await plane.start()
+            try await body(plane, plane.client!)
+        } catch {
+            await plane.stop()
+            throw error
+        }
+        await plane.stop()
+    }
+
+    static func client(_ plane: ControlPlane, token: String) throws -> APIClient {
+        try APIClient(ClientConfig(runDirectory: plane.runDirectory, token: token, timeout: .seconds(10), component: "user"))
+    }
+
+    /// One row: who, verb, resource (plural, group), namespace, name, allowed.
+    struct Row: Sendable, CustomStringConvertible {
+        var user: String, verb: String, resource: String, group = "", namespace = "", name = "", allowed: Bool
+        var description: String { "\(user) \(verb) \(resource) \(namespace)/\(name) → \(allowed)" }
+    }
+
+    /// The status code a user gets for the request of `row` (the body is a minimal object).
+    static func attempt(_ client: APIClient, _ row: Row) async throws -> Int32 {
+        let info = try #require(ResourceCatalog.resource(group: row.group, plural: row.resource))
+        var request = Request(verb: row.verb, group: info.group, version: info.version, resource: info.plural,
+                              namespace: row.namespace, name: row.name)
+        if row.verb == "create" {
+            var object = info.objectType.init()
+            object.metadata = ObjectMeta(name: "made-\(UUID().uuidString.prefix(6).lowercased())")
+            request.body = try object.serializedBytes()
+            request.bodyType = info.objectType.protoName
+        }
+        do {
+            _ = try await client.send(request)
+            return 200
+        } catch let error as APIError {
+            return error.code
+        }
+    }
+
+    @Test func theMatrixOfUsersVerbsResourcesAndNamespaces() async throws {
+        try await Self.withUsers { plane, admin in
+            for namespace in ["team-a", "team-b"] { _ = try await admin.create(Namespace(metadata: ObjectMeta(name: namespace))) }
+            _ = try await admin.create(ConfigMap(metadata: ObjectMeta(name: "settings", namespace: "team-a")))
+            _ = try await admin.create(Secret(metadata: ObjectMeta(name: "key", namespace: "team-a")))
+            // alice edits team-a; bob views team-a and may read one ConfigMap of team-b by name.
+            _ = try await admin.create(RoleBinding(metadata: ObjectMeta(name: "alice-edit", namespace: "team-a"),
+                                                   subjects: [Subject(kind: "User", apiGroup: "rbac.authorization.k8s.io", name: "alice")],
+                                                   roleRef: RoleRef(apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit")))
+            _ = try await admin.create(RoleBinding(metadata: ObjectMeta(name: "bob-view", namespace: "team-a"),
+                                                   subjects: [Subject(kind: "User", apiGroup: "rbac.authorization.k8s.io", name: "bob")],
+                                                   roleRef: RoleRef(apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view")))
+            _ = try await admin.create(Role(metadata: ObjectMeta(name: "one-map", namespace: "team-b"),
+                                            rules: [PolicyRule(verbs: ["get"], apiGroups: [""], resources: ["configmaps"],
+                                                               resourceNames: ["shared"])]))
+            _ = try await admin.create(RoleBinding(metadata: ObjectMeta(name: "bob-one-map", namespace: "team-b"),
+                                                   subjects: [Subject(kind: "User", apiGroup: "rbac.authorization.k8s.io", name: "bob")],
+                                                   roleRef: RoleRef(apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "one-map")))
+            let rows: [Row] = [
+                Row(user: "alice", verb: "list", resource: "pods", namespace: "team-a", allowed: true),
+                Row(user: "alice", verb: "create", resource: "configmaps", namespace: "team-a", allowed: true),
+                Row(user: "alice", verb: "get", resource: "secrets", namespace: "team-a", name: "key", allowed: true),
+                Row(user: "alice", verb: "list", resource: "deployments", group: "apps", namespace: "team-a", allowed: true),
+                Row(user: "alice", verb: "create", resource: "rolebindings", group: "rbac.authorization.k8s.io", namespace: "team-a", allowed: false),
+                Row(user: "alice", verb: "list", resource: "pods", namespace: "team-b", allowed: false),
+                Row(user: "alice", verb: "list", resource: "pods", allowed: false),
+                Row(user: "alice", verb: "list", resource: "nodes", allowed: false),
+                Row(user: "alice", verb: "delete", resource: "namespaces", name: "team-a", allowed: false),
+                Row(user: "bob", verb: "list", resource: "pods", namespace: "team-a", allowed: true),
+                Row(user: "bob", verb: "get", resource: "configmaps", namespace: "team-a", name: "settings", allowed: true),
+                Row(user: "bob", verb: "get", resource: "secrets", namespace: "team-a", name: "key", allowed: false),
+                Row(user: "bob", verb: "create", resource: "configmaps", namespace: "team-a", allowed: false),
+                Row(user: "bob", verb: "delete", resource: "configmaps", namespace: "team-a", name: "settings", allowed: false),
+                Row(user: "bob", verb: "get", resource: "configmaps", namespace: "team-b", name: "shared", allowed: true),
+                Row(user: "bob", verb: "get", resource: "configmaps", namespace: "team-b", name: "other", allowed: false),
+                Row(user: "bob", verb: "list", resource: "configmaps", namespace: "team-b", allowed: false),
+                Row(user: "admin", verb: "list", resource: "secrets", allowed: true),
+                Row(user: "admin", verb: "delete", resource: "configmaps", namespace: "team-a", name: "settings", allowed: true),
+            ]
+            let clients = ["alice": try Self.client(plane, token: Self.aliceToken), "bob": try Self.client(plane, token: Self.bobToken),
+                           "admin": admin]
+            for row in rows {
+                let code = try await Self.attempt(clients[row.user]!, row)
+                // Allowed: anything but 401/403 (a get of a name that is not there is a 404 past authorization).
+                #expect(row.allowed ? code != 403 && code != 401 : code == 403, "\(row): \(code)")
+            }
+            for (name, client) in clients where name != "admin" { await client.close() }
+        }
+    }
+
+    @Test func aDenialNamesUserVerbResourceAndNamespace() async throws {
+        try await Self.withUsers { plane, _ in
+            let alice = try Self.client(plane, token: Self.aliceToken)
+            defer { Task { await alice.close() } }
+            await #expect { _ = try await alice.list(Pod.self, namespace: "default") } throws: {
+                ($0 as? APIError)?.message == "pods is forbidden: User \"alice\" cannot list resource \"pods\" in API group \"\" in the namespace \"default\""
+            }
+            await #expect { _ = try await alice.get(Node.self, name: "node-1") } throws: {
+                ($0 as? APIError)?.message == "nodes \"node-1\" is forbidden: User \"alice\" cannot get resource \"nodes\" in API group \"\" at the cluster scope"
+            }
+        }
+    }
+
+    @Test func aServiceAccountTokenDoesWhatItsBindingsAllowAndNothingOnceTheAccountIsGone() async throws {
+        try await Self.withUsers { plane, admin in
+            _ = try await admin.create(ServiceAccount(metadata: ObjectMeta(name: "reader", namespace: "default")))
+            _ = try await admin.create(Role(metadata: ObjectMeta(name: "pod-reader", namespace: "default"),
+                                            rules: [PolicyRule(verbs: ["get", "list"], apiGroups: [""], resources: ["pods"])]))
+            _ = try await admin.create(RoleBinding(metadata: ObjectMeta(name: "reader", namespace: "default"),
+                                                   subjects: [Subject(kind: "ServiceAccount", name: "reader", namespace: "default")],
+                                                   roleRef: RoleRef(apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "pod-reader")))
+            let token = try #require(try await admin.createToken(serviceAccount: "reader", namespace: "default").status?.token)
+            let reader = try Self.client(plane, token: token)
+            defer { Task { await reader.close() } }
+            #expect(try await reader.list(Pod.self, namespace: "default").items.isEmpty)
+            for forbidden in [Row(user: "reader", verb: "list", resource: "secrets", namespace: "default", allowed: false),
+                              Row(user: "reader", verb: "create", resource: "configmaps", namespace: "default", allowed: false),
+                              Row(user: "reader", verb: "list", resource: "pods", namespace: "kube-system", allowed: false)] {
+                #expect(try await Self.attempt(reader, forbidden) == 403, "\(forbidden)")
+            }
+            await #expect { _ = try await reader.list(Secret.self, namespace: "default") } throws: {
+                "\($0)".contains("User \"system:serviceaccount:default:reader\" cannot list resource \"secrets\"")
+            }
+            _ = try await admin.delete(ServiceAccount.self, name: "reader", namespace: "default")
+            await #expect { _ = try await reader.list(Pod.self, namespace: "default") } throws: { ($0 as? APIError)?.code == 401 }
+        }
+    }
+
+    @Test func accessReviewsAnswerForOneselfAndForOthersOnlyToThoseAllowedToAsk() async throws {
+        try await Self.withUsers { plane, admin in
+            _ = try await admin.create(RoleBinding(metadata: ObjectMeta(name: "alice-view", namespace: "default"),
+                                                   subjects: [Subject(kind: "User", apiGroup: "rbac.authorization.k8s.io", name: "alice")],
+                                                   roleRef: RoleRef(apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view")))
+            let alice = try Self.client(plane, token: Self.aliceToken)
+            defer { Task { await alice.close() } }
+            func review(_ client: APIClient, user: String?, verb: String, resource: String, namespace: String) async throws -> Bool? {
+                let attributes = ResourceAttributes(namespace: namespace, verb: verb, resource: resource)
+                var call = Request(verb: "create", group: "authorization.k8s.io", version: "v1")
+                if let user {
+                    call.resource = "subjectaccessreviews"
+                    call.body = try SubjectAccessReview(spec: SubjectAccessReviewSpec(resourceAttributes: attributes, user: user)).serializedBytes()
+                    call.bodyType = SubjectAccessReview.protoName
+                    return try SubjectAccessReview(serializedBytes: try await client.send(call).object ?? []).status?.allowed
+                }
+                call.resource = "selfsubjectaccessreviews"
+                call.body = try SelfSubjectAccessReview(spec: SelfSubjectAccessReviewSpec(resourceAttributes: attributes)).serializedBytes()
+                call.bodyType = SelfSubjectAccessReview.protoName
+                return try SelfSubjectAccessReview(serializedBytes: try await client.send(call).object ?? []).status?.allowed
+            }
+            #expect(try await review(alice, user: nil, verb: "list", resource: "pods", namespace: "default") == true)
+            #expect(try await review(alice, user: nil, verb: "delete", resource: "pods", namespace: "default") == false)
+            #expect(try await review(admin, user: "alice", verb: "get", resource: "pods", namespace: "default") == true)
+            #expect(try await review(admin, user: "alice", verb: "get", resource: "pods", namespace: "kube-system") == false)
+            await #expect { _ = try await review(alice, user: "admin", verb: "get", resource: "secrets", namespace: "default") } throws: {
+                ($0 as? APIError)?.code == 403
+            }
+        }
+    }
+
+    @Test func aNodeReadsOnlyTheSecretsOfItsOwnPodsAndWritesOnlyItsOwnNode() async throws {
+        try await Self.withUsers { plane, admin in
+            for name in ["mine", "theirs"] {
+                _ = try await admin.create(Secret(metadata: ObjectMeta(name: name, namespace: "default"), data: ["k": Array("v".utf8)]))
+            }
+            var pod = Pod(metadata: ObjectMeta(name: "p", namespace: "default"),
+                          spec: PodSpec(volumes: [Volume(name: "s", secret: SecretVolumeSource(secretName: "mine"))],
+                                        containers: [Container(name: "c", image: "busybox")]))
+            pod = try await admin.create(pod)
+            let node = try Self.client(plane, token: Self.nodeToken)
+            defer { Task { await node.close() } }
+            // Not bound yet: no relationship.
+            await #expect { _ = try await node.get(Secret.self, name: "mine", namespace: "default") } throws: {
+                "\($0)".contains("no relationship found between node 'node-1' and this object")
+            }
+            try await admin.bind(pod: "p", namespace: "default", node: "node-1")
+            #expect(try await node.get(Secret.self, name: "mine", namespace: "default").data["k"] == Array("v".utf8))
+            await #expect { _ = try await node.get(Secret.self, name: "theirs", namespace: "default") } throws: { ($0 as? APIError)?.code == 403 }
+            await #expect { _ = try await node.list(Secret.self, namespace: "default") } throws: { ($0 as? APIError)?.code == 403 }
+            // Its own Node, not another's.
+            _ = try await node.create(Node(metadata: ObjectMeta(name: "node-1")))
+            await #expect { _ = try await node.create(Node(metadata: ObjectMeta(name: "node-2"))) } throws: { ($0 as? APIError)?.code == 403 }
+            // Pods only as mirror pods of its own.
+            await #expect { _ = try await node.create(Pod(metadata: ObjectMeta(name: "q", namespace: "default"),
+                                                          spec: PodSpec(containers: [Container(name: "c", image: "busybox")]))) } throws: {
+                ($0 as? APIError)?.code == 403
+            }
+        }
+    }
+}
