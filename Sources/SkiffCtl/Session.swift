@@ -58,6 +58,8 @@ public struct Session: Sendable {
     public var namespaceGiven: Bool
     public var now: @Sendable () -> Date
     public var standardInput: @Sendable () throws -> String
+    /// The user's bearer token, which kubelet calls (logs, exec, top) carry too.
+    public var token: String?
 
     public init(client: any ResourceClient, output: any LineSink, errors: any LineSink, namespace: String? = nil,
                 now: @escaping @Sendable () -> Date = { Date() },
@@ -104,8 +106,9 @@ extension SessionCommand {
             errors.write(line: errorLine(for: CtlError(error.message)))
             throw ExitCode.failure
         }
-        let session = Session(client: APIResourceClient(client), output: FileDescriptorSink.standardOutput,
+        var session = Session(client: APIResourceClient(client), output: FileDescriptorSink.standardOutput,
                               errors: errors, namespace: global.namespace)
+        session.token = client.config.token
         let status = await exitStatus(in: session)
         await client.close()
         if status != .success { throw status }

@@ -167,7 +167,9 @@ public final class Kubelet: Sendable {
                           client: client, runtime: runtime, images: images, now: now, logger: logger)
         let handler = KubeletServer(pods: informer.indexer, runtime: runtime, usage: usage)
         let informer = self.informer
-        server.handle(KubeletRequest.self) { request, _ in
+        let authorizer = KubeletAuthorizer(server: client.serverURL, events: client.eventsURL)
+        server.handle(KubeletRequest.self) { request, context in
+            if let refusal = await authorizer.refusal(for: request, token: context.token) { return refusal }
             // A kubelet that just started answers only once it knows its pods (not "not found").
             try? await informer.waitForSync()
             return await handler.handle(request)

@@ -21,7 +21,7 @@ import Synchronization
 public enum AutoscalingControllers {
     public static let horizontalPodAutoscaler = ControllerKind(
         name: "horizontal-pod-autoscaler", summary: "scales workloads to keep their pods' cpu/memory use near a target") { context in
-        HorizontalPodAutoscalerController(context: context, metrics: KubeletMetricsSource(logger: context.logger))
+        HorizontalPodAutoscalerController(context: context, metrics: KubeletMetricsSource(logger: context.logger, token: context.client.config.token))
     }
 }
 

@@ -17,8 +17,13 @@ public protocol PodMetricsSource: Sendable {
 public struct KubeletMetricsSource: PodMetricsSource {
     public static let endpointAnnotation = "skiff.io/kubelet-endpoint"
     private let logger: Logger
+    /// The controller's own bearer token: the kubelet checks it with the apiserver.
+    private let token: String?
 
-    public init(logger: Logger) { self.logger = logger }
+    public init(logger: Logger, token: String?) {
+        self.logger = logger
+        self.token = token
+    }
 
     public func podMetrics(namespace: String, nodes: [Node]) async -> [String: PodMetrics] {
         await withTaskGroup(of: [PodMetrics].self) { group in
@@ -26,7 +31,8 @@ public struct KubeletMetricsSource: PodMetricsSource {
                 guard let endpoint = node.metadata?.annotations[Self.endpointAnnotation] else { continue }
                 group.addTask {
                     do {
-                        let client = try RequestClient(connectingTo: endpoint, component: "hpa-controller")
+                        let client = try RequestClient(connectingTo: endpoint, component: "hpa-controller",
+                                                       options: RequestClient.Options(token: token))
                         defer { Task { await client.close() } }
                         let reply = try await client.call(KubeletRequest(metrics: MetricsRequest(namespace: namespace)),
                                                           replyType: KubeletResponse.self, timeout: .seconds(5))

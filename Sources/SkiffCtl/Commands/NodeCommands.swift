@@ -16,14 +16,15 @@ import SkiffWire
 
 /// Calls a node's kubelet.
 public protocol KubeletClient: Sendable {
-    func call(_ request: KubeletRequest, endpoint: String) async throws -> KubeletResponse
+    /// `token`: the user's bearer token; the kubelet asks the apiserver whether it may.
+    func call(_ request: KubeletRequest, endpoint: String, token: String?) async throws -> KubeletResponse
 }
 
 /// The live KubeletClient: one bus request per call.
 public struct BusKubeletClient: KubeletClient {
     public init() {}
-    public func call(_ request: KubeletRequest, endpoint: String) async throws -> KubeletResponse {
-        let client = try RequestClient(connectingTo: endpoint, component: "skiffctl")
+    public func call(_ request: KubeletRequest, endpoint: String, token: String?) async throws -> KubeletResponse {
+        let client = try RequestClient(connectingTo: endpoint, component: "skiffctl", options: RequestClient.Options(token: token))
         defer { Task { await client.close() } }
         let timeout = Duration.seconds(Int64(request.exec?.timeoutSeconds ?? 60) + 10)
         do {
@@ -112,7 +113,7 @@ public struct LogsCommand: SessionCommand {
                                           tailLines: tail >= 0 ? tail : nil)
         var assembler = LineAssembler()
         while true {
-            let response = try checked(try await kubelet.call(KubeletRequest(logs: request), endpoint: endpoint))
+            let response = try checked(try await kubelet.call(KubeletRequest(logs: request), endpoint: endpoint, token: session.token))
             let logs = response.logs ?? ContainerLogResponse()
             session.output.write(lines: assembler.lines(logs.data ?? []))
             request.offset = logs.nextOffset ?? request.offset
@@ -153,7 +154,7 @@ public struct ExecCommand: SessionCommand {
         let input = stdin ? Array(try session.standardInput().utf8) : []
         let request = ExecRequest(namespace: session.namespace, pod: name, container: container, command: command,
                                   stdin: input, timeoutSeconds: timeout)
-        let response = try checked(try await kubelet.call(KubeletRequest(exec: request), endpoint: endpoint))
+        let response = try checked(try await kubelet.call(KubeletRequest(exec: request), endpoint: endpoint, token: session.token))
         let result = response.exec ?? ExecResponse()
         var out = LineAssembler(), err = LineAssembler()
         session.output.write(lines: out.lines(result.stdout ?? []))
@@ -257,7 +258,8 @@ extension Session {
         var reports: [(Node, UsageReport?)] = []
         for node in nodes.sorted(by: { ($0.metadata?.name ?? "") < ($1.metadata?.name ?? "") }) {
             guard let endpoint = node.metadata?.annotations["skiff.io/kubelet-endpoint"] else { reports.append((node, nil)); continue }
-            let response = try? await kubelet.call(KubeletRequest(metrics: MetricsRequest(namespace: namespace)), endpoint: endpoint)
+            let response = try? await kubelet.call(KubeletRequest(metrics: MetricsRequest(namespace: namespace)), endpoint: endpoint,
+                                                token: token)
             reports.append((node, response?.code == 200 ? response?.metrics : nil))
         }
         return reports
