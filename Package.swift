@@ -180,6 +180,8 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "SkiffAPIServerTests", dependencies: [
             "SkiffAPIServer", "SkiffAPI", "SkiffClient", "SkiffStoreClient", "SkiffBus", "SkiffWire", "SkiffTestSupport",
+            // Only to check that every controller has its bootstrap role.
+            "SkiffControllers",
         ], swiftSettings: strict),
         .testTarget(name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffAPI", "SkiffWire"], swiftSettings: strict),
         .testTarget(name: "SkiffCtlTests", dependencies: ["SkiffCtl", "SkiffClient", "SkiffAPI", "SkiffWire", "SkiffTestSupport",

@@ -105,7 +105,8 @@ KUBECONFIG
   )
 }
 # write_credentials: fresh tokens for the admin and every component of this cluster's shape,
-# the apiserver's token file, and the kubeconfigs.
+# the apiserver's token file (plus the operator's own users from secrets/users.csv), and the
+# kubeconfigs.
 write_credentials() {
   local dir=$STATE_DIR/secrets token identity groups
   (umask 077; mkdir -p "$dir/kubeconfigs"; : > "$dir/tokens.csv.new")
@@ -121,5 +122,7 @@ write_credentials() {
     echo "$token,$identity,$identity$groups" >> "$dir/tokens.csv.new"
     write_kubeconfig "$(kubeconfig_of "$identity")" "$identity" "$token"
   done
+  # People the operator added keep their tokens across restarts.
+  [ -f "$dir/users.csv" ] && cat "$dir/users.csv" >> "$dir/tokens.csv.new"
   mv "$dir/tokens.csv.new" "$dir/tokens.csv"
 }

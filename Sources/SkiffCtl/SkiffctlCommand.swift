@@ -35,8 +35,8 @@ public struct SkiffctlCommand: AsyncParsableCommand {
     /// (`skiffctl -n shop get pods`); each takes a value.
     static let globalOptions: Set<String> = ["--server", "--events", "--run-dir", "--token", "--kubeconfig", "-n", "--namespace"]
 
-    /// `arguments` with global options written before the subcommand moved after its name,
-    /// where every subcommand declares them.
+    /// `arguments` with global options written before the subcommand moved after its name
+    /// (after a command group's subcommand's name), where every subcommand declares them.
     public static func movingGlobalOptions(_ arguments: [String]) -> [String] {
         var leading: [String] = []
         var index = 0
@@ -52,6 +52,10 @@ public struct SkiffctlCommand: AsyncParsableCommand {
             index += 1
         }
         guard !leading.isEmpty, index < arguments.count else { return arguments }
-        return [arguments[index]] + leading + arguments[(index + 1)...]
+        // A command group (`rollout status`, `auth can-i`, `top pods`) takes them after its subcommand.
+        var path = 1
+        let group = configuration.subcommands.first { $0.configuration.commandName == arguments[index] }
+        if let group, !group.configuration.subcommands.isEmpty, index + 1 < arguments.count { path = 2 }
+        return Array(arguments[index..<(index + path)]) + leading + arguments[(index + path)...]
     }
 }

@@ -3,6 +3,7 @@
 /// Kubernetes' bootstrap marks.
 import Testing
 @testable import SkiffAPIServer
+import SkiffControllers
 import SkiffWire
 
 @Suite struct BootstrapPolicyTests {
@@ -173,5 +174,12 @@ import SkiffWire
         let readSecret = request(People.viewer, "get", "secrets", in: "a", named: "s")
         #expect(!view.rules.contains { $0.allows(readSecret) })
         #expect(edit.rules.contains { $0.allows(readSecret) })
+    }
+}
+
+@Suite struct BootstrapControllerNamesTests {
+    /// A controller without its role would run with no permissions at all.
+    @Test func everyControllerSkiffRunsHasItsRoleAndNoRoleNamesAMissingController() {
+        #expect(Set(BootstrapControllerRoles.names) == Set(Controllers.all.map(\.name)))
     }
 }

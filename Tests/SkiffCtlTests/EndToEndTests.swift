@@ -190,6 +190,23 @@ struct EndToEndTests {
         }
     }
 
+    @Test func authCanIAnswersForTheCallerAndAsAnotherUser() async throws {
+        try await withPlane { plane, _ in
+            let asAdmin = try await Self.skiffctl(["auth", "can-i", "delete", "secrets", "-n", "kube-system"], plane: plane)
+            #expect(asAdmin.status == 0 && asAdmin.stdout == "yes\n")
+            let scheduler = try await Self.skiffctl(["auth", "can-i", "create", "pods/binding", "--as", "system:kube-scheduler"], plane: plane)
+            #expect(scheduler.status == 0 && scheduler.stdout == "yes\n", "\(scheduler.stderr)")
+            let stranger = try await Self.skiffctl(["auth", "can-i", "get", "secrets", "--as", "nobody"], plane: plane)
+            #expect(stranger.status == 1 && stranger.stdout == "no\n")
+            // No credentials at all: the apiserver refuses, and skiffctl says so.
+            let child = try ChildProcess("skiffctl", ["--run-dir", plane.runDirectory, "--token", "wrong-token-0123456789",
+                                                      "get", "pods"])
+            #expect(await child.exitStatus(within: .seconds(60)) == 1)
+            #expect(child.stderr.contains("Unauthorized"), "\(child.stderr)")
+            await child.stop()
+        }
+    }
+
     static func skiffctl(_ arguments: [String], plane: ControlPlane) async throws -> (status: Int32?, stdout: String, stderr: String) {
         let child = try ChildProcess("skiffctl", ["--run-dir", plane.runDirectory] + arguments)
         let status = await child.exitStatus(within: .seconds(60))

@@ -69,6 +69,8 @@ import Testing
         (["get", "pods", "-n", "shop"], ["get", "pods", "-n", "shop"]),
         (["--help"], ["--help"]),
         (["-n", "shop"], ["-n", "shop"]),
+        (["-n", "shop", "rollout", "status", "deploy/web"], ["rollout", "status", "-n", "shop", "deploy/web"]),
+        (["--kubeconfig", "k", "auth", "can-i", "get", "pods"], ["auth", "can-i", "--kubeconfig", "k", "get", "pods"]),
     ]
 
     @Test(arguments: cases)
