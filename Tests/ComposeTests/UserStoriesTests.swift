@@ -147,6 +147,10 @@ struct UserStoriesTests {
 
             // The live event stream, watched from the start.
             tap = try ChildProcess(path: bin + "/busctl", name: "busctl", ["tap", "--run-dir", state + "/run"])
+            // Subscriptions take a moment to reach the publishers (nanomsg's slow joiner): the
+            // story starts once the tap prints the cluster's own traffic (lease renewals).
+            let listening = tap
+            await waitFor("busctl tap receiving", timeout: .seconds(30)) { listening?.stdout.contains("WatchEvent") == true }
 
             // Deploy and expose; clients on both nodes.
             try await apply(Self.deployment(version: "v1"))
