@@ -2,6 +2,7 @@
 /// environment, logs and exec; OOM kill; restarts with CrashLoopBackOff; restart policies;
 /// graceful termination; images missing and then imported.
 import Foundation
+import SkiffBus
 import SkiffClient
 import SkiffTestSupport
 import SkiffWire
@@ -91,6 +92,20 @@ struct PodLifecycleTests {
 
             // The node, as `get nodes` shows it.
             let node = try await cluster.client.get(Node.self, name: "node-1")
+
+            // The kubelet serves only callers the apiserver vouches for, and only what they may do.
+            let endpoint = try #require(node.metadata?.annotations["skiff.io/kubelet-endpoint"])
+            func logsCode(token: String?) async throws -> Int32? {
+                let raw = try RequestClient(connectingTo: endpoint, component: "probe", options: RequestClient.Options(token: token))
+                defer { Task { await raw.close() } }
+                let request = KubeletRequest(logs: ContainerLogRequest(namespace: "default", pod: "web"))
+                return try await raw.call(request, replyType: KubeletResponse.self, timeout: .seconds(10)).code
+            }
+            #expect(try await logsCode(token: nil) == 401)
+            #expect(try await logsCode(token: "not-a-token-of-this-cluster") == 401)
+            let powerless = try #require(try await cluster.client.createToken(serviceAccount: "default", namespace: "default").status?.token)
+            #expect(try await logsCode(token: powerless) == 403)
+            #expect(try await logsCode(token: TestCredentials.adminToken) == 200)
             #expect(node.spec?.podCIDR == "10.244.1.0/24")
             #expect(node.status?.allocatable["cpu"]?.milliValue == 4000)
             #expect(node.status?.nodeInfo?.containerRuntimeVersion?.hasPrefix("runc://") == true)
