@@ -85,18 +85,4 @@ public struct Kubeconfig: Sendable, Equatable {
         guard let body = entry[field] as? [String: Any] else { throw fail("\(list)[\(name)].\(field): Required value") }
         return body
     }
-
-    /// A kubeconfig for one user of one cluster, as compose writes them.
-    public static func render(server: String?, events: String?, user: String, token: String) -> String {
-        var lines = ["apiVersion: v1", "kind: Config", "current-context: skiff", "clusters:", "- name: skiff", "  cluster:"]
-        if let server { lines.append("    server: \(quoted(server))") }
-        if let events {
-            lines += ["    extensions:", "    - name: skiff.events", "      extension:", "        server: \(quoted(events))"]
-        }
-        lines += ["contexts:", "- name: skiff", "  context:", "    cluster: skiff", "    user: \(quoted(user))",
-                  "users:", "- name: \(quoted(user))", "  user:", "    token: \(quoted(token))"]
-        return lines.joined(separator: "\n") + "\n"
-    }
-
-    private static func quoted(_ value: String) -> String { "\"" + value + "\"" }
 }
