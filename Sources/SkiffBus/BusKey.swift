@@ -18,6 +18,8 @@ public struct BusKey: Sendable {
     public static let environmentVariable = "SKIFF_BUS_KEY_FILE"
     /// Key length in bytes (AES-256).
     public static let byteCount = 32
+    /// Bytes a sealed envelope carries beyond the envelope (header and tag).
+    public static var sealOverhead: Int { EnvelopeSeal.overhead }
 
     /// Which key a socket uses.
     public enum Setting: Sendable {
