@@ -19,6 +19,9 @@
 /// something, and counted (`statistics`) and logged at most once per 10 s. A keyless server
 /// answers a sealed request with a clear BadRequest saying so, to make the mismatch obvious.
 ///
+/// `Options.requiredToken` makes the server refuse (`Unauthenticated`, no handler) any request
+/// whose `Envelope.token` is not that token; Ping is exempt.
+///
 /// Rate limits (`Options.rateLimit`, on by default and generous): a sender over its token
 /// bucket gets `TooManyRequests` and its handler does not run; see `RateLimit` for why the
 /// key is the envelope's sender. Oversize requests never reach us: NN_RCVMAXSIZE is
@@ -28,8 +31,9 @@
 /// the cooperative pool (or `Options.handlerExecutor`) and reply from there (NN_DONTWAIT).
 /// Handlers may be registered at any time. `close()` must be called (the reactor holds an
 /// open server) and not from a handler (it waits for handlers). Must never: block the
-/// reactor, run a handler twice for one (sender, requestId), or run handler code after
-/// `close()` returned.
+/// reactor, run a handler twice for one (sender, requestId), run handler code after
+/// `close()` returned, or run a handler for (or answer) a request that did not open with the
+/// server's bus key.
 import CNanomsg
 import Logging
 import SkiffWire
