@@ -4,8 +4,8 @@
 /// replace) any of them, whatever mode nanomsg gave the socket files.
 ///
 /// Concurrency: plain functions on the file system; two processes preparing the same directory
-/// at once both succeed. Must never: loosen a directory, or accept one owned by another user
-/// (its owner could chmod it back or swap sockets in it).
+/// at once both succeed. Must never: loosen a directory, accept one owned by another user
+/// (its owner could chmod it back or swap sockets in it), or narrow a shared sticky one (/tmp).
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -41,6 +41,10 @@ public enum PrivateDirectory {
         }
         guard info.st_uid == geteuid() else {
             throw BusError(.directory, "\(path) belongs to uid \(info.st_uid), not to this user (uid \(geteuid())): refusing to keep sockets there")
+        }
+        // A sticky directory is a shared one (/tmp): never narrow it under everyone else.
+        guard info.st_mode & S_ISVTX == 0 else {
+            throw BusError(.directory, "\(path) is a shared (sticky) directory: use a directory of the cluster's own")
         }
         // mkdir applied the umask; an old directory may be wider. Either way, exactly 0700.
         if info.st_mode & 0o7777 != mode, chmod(path, mode) != 0 {

@@ -187,6 +187,11 @@ import SkiffWire
         // A file is not a directory.
         _ = FileManager.default.createFile(atPath: base + "/file", contents: Data())
         #expect(throws: BusError.self) { try PrivateDirectory.prepare(base + "/file") }
+        // A shared sticky directory (like /tmp) is refused and left as it was.
+        try FileManager.default.createDirectory(atPath: base + "/shared", withIntermediateDirectories: true)
+        #expect(chmod(base + "/shared", 0o1777) == 0)
+        #expect(throws: BusError.self) { try PrivateDirectory.prepare(base + "/shared") }
+        #expect(mode(base + "/shared") & 0o777 == 0o777)
     }
 }
 
