@@ -50,14 +50,14 @@ struct SeveralHostsTests {
             // request and says so in its log). The store answers nobody but the apiserver.
             func busctl(_ arguments: [String], keyed: Bool) async throws -> (status: Int32?, output: String) {
                 let child = try ChildProcess(path: "/usr/bin/nsenter", name: "busctl",
-                                             ["--net=/run/netns/skiff-\(id)-fabric", "--", try Products.path(of: "busctl"), "call"] + arguments,
+                                             ["--net=/run/netns/skiff-\(id)-fabric", "--", try Products.path(of: "busctl")] + arguments,
                                              environment: keyed ? ["SKIFF_BUS_KEY_FILE": state + "/secrets/bus.key"] : [:])
                 let status = await child.exitStatus(within: .seconds(30))
                 let output = child.stdout + child.stderr
                 await child.stop()
                 return (status, output)
             }
-            let ping = ["--connect", "tcp://10.250.0.2:6443", "--type", "skiff.wire.v1.Ping", "--timeout", "3"]
+            let ping = ["call", "--connect", "tcp://10.250.0.2:6443", "--type", "skiff.wire.v1.Ping", "--timeout", "3"]
             let keyedPing = try await busctl(ping, keyed: true)
             #expect(keyedPing.status == 0 && keyedPing.output.contains("component: apiserver"), "\(keyedPing.output)")
             let unkeyedPing = try await busctl(ping, keyed: false)
@@ -66,8 +66,14 @@ struct SeveralHostsTests {
                 (try? String(contentsOfFile: state + "/log/apiserver.log", encoding: .utf8))?.contains("did not open with the bus key") == true
             }
             #expect(dropped, "the apiserver logs the request it dropped")
-            let status = try await busctl(["--connect", "ipc://\(state)/run/store.sock", "--type", "skiff.store.v1.StoreStatusRequest"], keyed: true)
+            let status = try await busctl(["call", "--connect", "ipc://\(state)/run/store.sock", "--type", "skiff.store.v1.StoreStatusRequest"], keyed: true)
             #expect(status.status == 1 && status.output.contains("Unauthenticated"), "\(status.output)")
+            // busctl tap hears the apiserver's bookmarks (every --bookmark-seconds) with the key only.
+            let tap = ["tap", "--run-dir", state + "/run", "--filter", "b/"]
+            let keyedTap = try await busctl(tap + ["--count", "1", "--timeout", "20"], keyed: true)
+            #expect(keyedTap.status == 0 && keyedTap.output.contains("b/"), "\(keyedTap.output)")
+            let unkeyedTap = try await busctl(tap + ["--timeout", "8"], keyed: false)
+            #expect(unkeyedTap.status == 1 && unkeyedTap.output.contains("no messages within"), "\(unkeyedTap.output)")
             for directory in ["/run", "/hosts/node-1/run", "/secrets"] {
                 let mode = (try FileManager.default.attributesOfItem(atPath: state + directory)[.posixPermissions] as? Int) ?? 0
                 #expect(mode == 0o700, "\(directory) has mode \(String(mode, radix: 8))")
