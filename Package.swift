@@ -52,7 +52,7 @@ let package = Package(
         // MARK: bus: nanomsg req/rep and pub/sub carrying envelopes
         .target(name: "SkiffBus", dependencies: [
             "SkiffWire", "CNanomsg",
-            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
 
         // MARK: API machinery shared by the apiserver, the client library and skiffctl

@@ -1,5 +1,5 @@
 /// `busctl`: look at a running Skiff cluster's bus: `tap` the published event streams, `call`
-/// a request server, `ls` the endpoints. This file is the root command only; each subcommand
+/// a request server, `ls` the endpoints, `keygen` a bus key. This file is the root command only; each subcommand
 /// wires options to the pure pieces beside it (`TapFormatter`, `DecodedPayload`, `Redaction`,
 /// `RequestBuilder`, `ReplyRenderer`, `EndpointListing`).
 ///
@@ -17,9 +17,11 @@ public struct BusctlCommand: AsyncParsableCommand {
             tap and ls find the cluster through its run directory (--run-dir, else \
             $SKIFF_RUN_DIR, else ./var/run), where every publisher and request server \
             registers itself in endpoints/<sender>.<role>.json. Secret values are never \
-            printed: a Secret's data and stringData values show as "<redacted>".
+            printed: a Secret's data and stringData values show as "<redacted>". With \
+            $SKIFF_BUS_KEY_FILE set (a cluster over tcp), busctl seals and opens messages with \
+            that key, as the cluster's components do.
             """,
-        subcommands: [TapCommand.self, CallCommand.self, ListCommand.self])
+        subcommands: [TapCommand.self, CallCommand.self, ListCommand.self, KeygenCommand.self])
 
     public init() {}
 

@@ -40,6 +40,8 @@ public final class APIServer: Sendable {
         /// The P-256 key (PEM) ServiceAccount tokens are signed and verified with (nil: no
         /// ServiceAccount tokens are issued or accepted).
         public var serviceAccountKeyFile: String?
+        /// The credential the store requires in every request (its --client-token-file).
+        public var storeToken: SharedToken?
 
         public init(storeURL: String, storeEventsURL: String, listenURL: String, eventsURL: String,
                     runDirectory: String? = nil, component: String = "apiserver",
@@ -71,10 +73,11 @@ public final class APIServer: Sendable {
         self.logger = logger
         let directory = configuration.runDirectory.map { EndpointDirectory(runDirectory: $0) }
         storeClient = try StoreClient(connectingTo: configuration.storeURL, component: configuration.component,
+                                      options: RequestClient.Options(token: configuration.storeToken?.value),
                                       timeout: configuration.storeTimeout)
         let store = storeClient
         publisher = try Publisher(component: configuration.component, options: Publisher.Options(directory: directory))
-        server = try RequestServer(component: configuration.component, options: RequestServer.Options(directory: directory))
+        server = try RequestServer(component: configuration.component, options: RequestServer.Options(directory: directory), logger: logger)
         let namespaces = NamespaceCache()
         let policy = PolicyCache()
         let encryption = try configuration.encryptionKeyFile.map { try SecretEncryption(keyFile: $0) } ?? .none

@@ -38,6 +38,9 @@ public struct APIServerCommand: AsyncParsableCommand {
     @Option(help: "Encrypt Secrets at rest with the keys in this file (NAME:BASE64-32-BYTES per line; the first encrypts, all decrypt).")
     var encryptionKeyFile: String?
 
+    @Option(help: "The store's credential, sent with every store request (the file given to skiff-store as --client-token-file).")
+    var storeTokenFile: String?
+
     @Flag(help: "Print a new key file (one random AES-256 key) for --encryption-key-file, and exit.")
     var newEncryptionKey = false
 
@@ -72,6 +75,11 @@ public struct APIServerCommand: AsyncParsableCommand {
                 throw ValidationError("--service-account-key-file: \(error.description)")
             }
         }
+        if let storeTokenFile {
+            do throws(BusError) { _ = try SharedToken(file: storeTokenFile) } catch {
+                throw ValidationError("--store-token-file: \(error.message)")
+            }
+        }
         if let reserved = range.overlappedMachineRange {
             throw ValidationError("--service-cluster-ip-range: \(serviceClusterIPRange) overlaps \(reserved), which this machine uses")
         }
@@ -87,7 +95,8 @@ public struct APIServerCommand: AsyncParsableCommand {
             return
         }
         let run = runDir ?? ProcessInfo.processInfo.environment["SKIFF_RUN_DIR"] ?? "./var/run"
-        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        // 0700: the sockets in it are reachable by the cluster's user alone.
+        try PrivateDirectory.prepare(run)
         let absolute = URL(fileURLWithPath: run).standardizedFileURL.path
         let pid = getpid()
         var configuration = APIServer.Configuration(
@@ -100,6 +109,7 @@ public struct APIServerCommand: AsyncParsableCommand {
         configuration.encryptionKeyFile = encryptionKeyFile
         configuration.tokenAuthFile = tokenAuthFile
         configuration.serviceAccountKeyFile = serviceAccountKeyFile
+        configuration.storeToken = try storeTokenFile.map { try SharedToken(file: $0) }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info

@@ -1,6 +1,7 @@
 /// The foundation's three side-by-side measurements, each against raw C in the same run:
 /// 1. req/rep round trip: Swift bus carrying a Pod (encoded and decoded on both sides) vs
 ///    nanomsg from C echoing bytes of the same size;
+///    and the same Swift round trip sealed with the bus key against it unsealed;
 /// 2. pub/sub burst delivered without loss: Swift Publisher/Subscriber vs C PUB/SUB;
 /// 3. Pod encode+decode: the generated Swift layer vs protobuf-c alone.
 ///
@@ -34,8 +35,9 @@ public enum FoundationBenchmarks {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var rows: [ComparisonRow] = []
         log("req/rep round trips (\(options.roundTrips) each)...")
-        let (row, raw) = try await requestReply(options, directory: directory)
+        let (row, raw, sealed) = try await requestReplyWithSeal(options, directory: directory)
         rows.append(row)
+        rows.append(sealed)
         log("pub/sub bursts (\(options.burst) messages each)...")
         rows.append(try await publishSubscribe(options, directory: directory))
         log("Pod encode+decode (\(options.codecIterations) each)...")
@@ -45,38 +47,58 @@ public enum FoundationBenchmarks {
 
     // MARK: 1. req/rep
 
-    static func requestReply(_ options: BenchmarkOptions, directory: String) async throws
-        -> (ComparisonRow, raw: LatencySummary) {
+    /// The req/rep row against raw C, and the same Swift round trip with the bus key on both
+    /// sides (every envelope sealed and opened, AES-256-GCM) against it without: the two Swift
+    /// pairs run side by side, calls alternating, so both see the same machine.
+    static func requestReplyWithSeal(_ options: BenchmarkOptions, directory: String) async throws
+        -> (ComparisonRow, raw: LatencySummary, sealed: ComparisonRow) {
         let pod = SamplePod.make()
         let envelopeSize = try RawRequestReply.podEnvelopeSize()
         let c = try RawRequestReply.measure(roundTrips: options.roundTrips, directory: directory)
 
-        let server = try RequestServer(component: "bench-server")
-        server.handle(Pod.self) { request, _ in request }
-        try server.bind(to: "ipc://\(directory)/swift-reqrep.sock")
-        let serving = Task { await server.run() }
-        let client = try RequestClient(connectingTo: "ipc://\(directory)/swift-reqrep.sock", component: "bench-client")
-        for _ in 0..<1000 { _ = try await client.call(pod, replyType: Pod.self, timeout: .seconds(5)) }
-        var swiftLatencies: [Int64] = []
-        swiftLatencies.reserveCapacity(options.roundTrips)
-        for _ in 0..<options.roundTrips {
-            let start = Int64(MonotonicTime.now())
-            let reply = try await client.call(pod, replyType: Pod.self, timeout: .seconds(5))
-            swiftLatencies.append(Int64(MonotonicTime.now()) - start)
-            precondition(reply.metadata?.name == pod.metadata?.name)
+        let key = BusKey.generate()
+        var pairs: [(RequestServer, RequestClient, Task<Void, Never>)] = []
+        for (name, setting) in [("plain", BusKey.Setting.unkeyed), ("sealed", .key(key))] {
+            let server = try RequestServer(component: "bench-server", options: RequestServer.Options(key: setting))
+            server.handle(Pod.self) { request, _ in request }
+            try server.bind(to: "ipc://\(directory)/swift-reqrep-\(name).sock")
+            let serving = Task { await server.run() }
+            let client = try RequestClient(connectingTo: "ipc://\(directory)/swift-reqrep-\(name).sock", component: "bench-client",
+                                           options: RequestClient.Options(key: setting))
+            for _ in 0..<1000 { _ = try await client.call(pod, replyType: Pod.self, timeout: .seconds(5)) }
+            pairs.append((server, client, serving))
         }
-        await client.close()
-        await server.close()
-        serving.cancel()
+        var latencies: [[Int64]] = [[], []]
+        for index in latencies.indices { latencies[index].reserveCapacity(options.roundTrips) }
+        for _ in 0..<options.roundTrips {
+            for (index, pair) in pairs.enumerated() {
+                let start = Int64(MonotonicTime.now())
+                let reply = try await pair.1.call(pod, replyType: Pod.self, timeout: .seconds(5))
+                latencies[index].append(Int64(MonotonicTime.now()) - start)
+                precondition(reply.metadata?.name == pod.metadata?.name)
+            }
+        }
+        for (server, client, serving) in pairs {
+            await client.close()
+            await server.close()
+            serving.cancel()
+        }
 
-        let swift = LatencySummary(nanoseconds: swiftLatencies)
+        let swift = LatencySummary(nanoseconds: latencies[0])
         let ratio = swift.medianMicros / c.medianMicros
         var row = ComparisonRow(name: "req/rep round trip, median (Pod, ipc)", unit: "µs", skiff: swift.medianMicros,
                                 baseline: c.medianMicros, baselineName: "raw C nanomsg", ratio: ratio,
                                 goal: "<= 1.5x", met: ratio <= 1.5)
         row.detail = String(format: "p99 %.1f µs vs %.1f µs (%.2fx); %d-byte envelope", swift.p99Micros, c.p99Micros,
                             swift.p99Micros / c.p99Micros, envelopeSize)
-        return (row, c)
+        let sealed = LatencySummary(nanoseconds: latencies[1])
+        let sealedRatio = sealed.medianMicros / swift.medianMicros
+        var sealedRow = ComparisonRow(name: "req/rep round trip sealed with the bus key, median (Pod, ipc)", unit: "µs",
+                                      skiff: sealed.medianMicros, baseline: swift.medianMicros, baselineName: "the same unsealed",
+                                      ratio: sealedRatio, goal: "<= 1.1x", met: sealedRatio <= 1.1)
+        sealedRow.detail = String(format: "p99 %.1f µs vs %.1f µs (%.2fx); %d bytes added per envelope", sealed.p99Micros,
+                                  swift.p99Micros, sealed.p99Micros / swift.p99Micros, BusKey.sealOverhead)
+        return (row, c, sealedRow)
     }
 
     // MARK: 2. pub/sub

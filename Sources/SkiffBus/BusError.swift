@@ -7,7 +7,7 @@
 import SkiffWire
 
 public struct BusError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// Why it failed. The first five are the codes a server puts in a `Failure` reply
+    /// Why it failed. The wire codes are the ones a server puts in a `Failure` reply
     /// (see envelope.proto); they travel on the wire, so their spelling must not change.
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
         public let rawValue: String
@@ -26,6 +26,11 @@ public struct BusError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let expired = Code("Expired")
         /// A message exceeds the bus's maximum message size.
         public static let tooLarge = Code("TooLarge")
+        /// The sender is over the server's rate limit (`RateLimit`); the handler did not run.
+        public static let tooManyRequests = Code("TooManyRequests")
+        /// The request lacks a credential the server requires (the store's, in `token`); the
+        /// handler did not run. Locally also: a reply that did not open with the bus key.
+        public static let unauthenticated = Code("Unauthenticated")
 
         // MARK: local codes
         /// No reply before the call's deadline.
@@ -44,8 +49,10 @@ public struct BusError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let malformed = Code("Malformed")
         /// The reply's type is neither the expected one nor a Failure.
         public static let unexpectedReply = Code("UnexpectedReply")
-        /// The endpoint directory could not be read or written.
+        /// The endpoint directory or a run directory could not be read, written or secured.
         public static let directory = Code("Directory")
+        /// The bus key file is missing, unreadable, readable by others, or not a key.
+        public static let keyFile = Code("KeyFile")
     }
 
     public var code: Code

@@ -2,7 +2,8 @@
 /// and publisher writes one file, RUN/endpoints/<sender>.<role>.json, holding
 /// {"component","sender","pid","role","url","urls"}; it is written atomically (temporary file
 /// + rename) and removed on close. Readers drop entries whose process is gone, since a
-/// crashed process cannot remove its own file.
+/// crashed process cannot remove its own file. Registering makes the run directory 0700
+/// (`PrivateDirectory`): it holds the ipc sockets, which only the cluster's user may reach.
 ///
 /// Concurrency: a Sendable value; every method is a few file system calls, safe from any
 /// thread. Must never: leave a half-written file visible, or list an entry whose pid is dead.
@@ -58,6 +59,8 @@ public struct EndpointDirectory: Sendable, Equatable {
 
     /// Writes (or replaces) the entry for `entry.sender` and `entry.role`.
     public func register(_ entry: Entry) throws(BusError) {
+        // The run directory holds the sockets: only this user may enter it (0700).
+        try PrivateDirectory.prepare(runDirectory)
         do {
             try FileManager.default.createDirectory(atPath: endpointsDirectory, withIntermediateDirectories: true)
             let encoder = JSONEncoder()

@@ -2,6 +2,10 @@
 /// publisher's sender name, its epoch (a random id chosen at creation) and its sequence number
 /// for the topic (1, 2, 3, ...), from which subscribers detect loss; see `SequenceTracker`.
 ///
+/// With a bus key (`Options.key`, by default SKIFF_BUS_KEY_FILE) each envelope is sealed for
+/// its topic (`EnvelopeSeal`); the topic itself stays in clear in front so that nanomsg's
+/// prefix subscriptions still filter. Subscribers without the key drop everything.
+///
 /// Concurrency: `publish` may be called from any task or thread; sequence assignment and the
 /// send happen under one mutex, so a topic's messages leave in sequence order. `publish`
 /// never blocks: nanomsg's PUB drops a message for a subscriber whose buffer is full (the
@@ -23,9 +27,13 @@ public final class Publisher: Sendable {
         public var sendBufferSize: Int
         /// Where to advertise bound endpoints for `busctl ls`/`tap`; nil for nowhere.
         public var directory: EndpointDirectory?
+        /// The bus key envelopes are sealed with.
+        public var key: BusKey.Setting
 
         public init(sender: String? = nil, maxMessageSize: Int = BusDefaults.maxMessageSize,
-                    sendBufferSize: Int = BusDefaults.publisherSendBuffer, directory: EndpointDirectory? = nil) {
+                    sendBufferSize: Int = BusDefaults.publisherSendBuffer, directory: EndpointDirectory? = nil,
+                    key: BusKey.Setting = .fromEnvironment) {
+            self.key = key
             self.sender = sender
             self.maxMessageSize = maxMessageSize
             self.sendBufferSize = sendBufferSize
@@ -49,9 +57,11 @@ public final class Publisher: Sendable {
     private let state = Mutex(State())
     private let directory: EndpointDirectory?
     private let logger: Logger
+    private let seal: EnvelopeSeal?
 
     public init(component: String, options: Options = Options(), logger: Logger = BusLogging.disabled) throws(BusError) {
         self.component = component
+        self.seal = try options.key.seal()
         self.sender = options.sender ?? BusDefaults.sender(component: component)
         self.epoch = Epoch.random()
         self.maxMessageSize = options.maxMessageSize
@@ -116,12 +126,13 @@ public final class Publisher: Sendable {
             guard !s.closed else { return .failure(BusError(.closed, "publisher \(sender) is closed")) }
             let sequence = (s.sequences[topic] ?? 0) + 1
             envelope.sequence = sequence
-            let body: [UInt8]
+            var body: [UInt8]
             do {
                 body = try envelope.serializedBytes()
             } catch {
                 return .failure(BusError(.malformed, "cannot encode envelope: \(error)"))
             }
+            if let seal { body = seal.seal(body, for: .publish(topic: topic)) }
             let size = TopicFrame.size(topic: topic, bodyCount: body.count)
             guard size <= maxMessageSize else {
                 return .failure(BusError(.tooLarge, "\(type) on '\(topic)' is \(size) bytes, over the bus limit of \(maxMessageSize) bytes"))

@@ -16,6 +16,11 @@
 /// a use-after-free if a valid reply is waiting). Such a socket waits for its late reply; if
 /// the pool is full of them, the oldest is closed and replaced.
 ///
+/// With a bus key (`Options.key`, by default SKIFF_BUS_KEY_FILE) requests go out sealed and a
+/// reply must open with the key (`EnvelopeSeal`); one that does not is dropped and the call
+/// fails with `.unauthenticated`. A keyed server drops a request it cannot open without an
+/// answer, so a client without the key just times out (the server logs why).
+///
 /// Concurrency: any number of tasks may call concurrently. Sends happen on the caller's
 /// thread with NN_DONTWAIT; replies and deadlines are handled by the reactor thread, which
 /// resumes the caller's continuation directly (one thread hop per reply, no timer task per
@@ -40,10 +45,13 @@ public final class RequestClient: Sendable {
         /// NN_REQ_RESEND_IVL. Call timeouts are capped just below it.
         public var resendInterval: Duration
         public var reactor: BusReactor
+        /// The bus key requests are sealed with and replies must open with.
+        public var key: BusKey.Setting
 
         public init(sender: String? = nil, token: String? = nil, maxMessageSize: Int = BusDefaults.maxMessageSize,
                     maxSockets: Int = 16, resendInterval: Duration = BusDefaults.requestResendInterval,
-                    reactor: BusReactor = .shared) {
+                    reactor: BusReactor = .shared, key: BusKey.Setting = .fromEnvironment) {
+            self.key = key
             self.sender = sender
             self.token = token
             self.maxMessageSize = maxMessageSize
@@ -101,6 +109,7 @@ public final class RequestClient: Sendable {
     private let options: Options
     private let reactor: BusReactor
     private let logger: Logger
+    private let seal: EnvelopeSeal?
 
     /// Creates a client for the servers at `endpoints` (load-balanced by nanomsg). Connecting
     /// does not wait for a server: calls made before one is up go out when it appears.
@@ -118,6 +127,7 @@ public final class RequestClient: Sendable {
         self.options = options
         self.reactor = options.reactor
         self.logger = logger
+        self.seal = try options.key.seal()
         // One socket up front, so the connection is ready by the first call.
         try state.withLock { s throws(BusError) in s.idle.append(try addSlot(&s)) }
     }
@@ -174,16 +184,27 @@ public final class RequestClient: Sendable {
         if envelope.token == nil { envelope.token = options.token }
         envelope.sentAtUnixNano = WallTime.unixNanoseconds()
         envelope.timeoutMillis = Int64(timeout.clampedMilliseconds)
-        let request: [UInt8]
+        var request: [UInt8]
         do {
             request = try envelope.serializedBytes()
         } catch {
             throw BusError(.malformed, "cannot encode request envelope: \(error)")
         }
+        if let seal { request = seal.seal(request, for: .request) }
         guard request.count <= maxMessageSize else {
             throw BusError(.tooLarge, "request \(envelope.type ?? "") is \(request.count) bytes, over the bus limit of \(maxMessageSize) bytes")
         }
-        let bytes = try await exchange(request, timeout: timeout)
+        var bytes = try await exchange(request, timeout: timeout)
+        if let seal {
+            guard let opened = bytes.withUnsafeBytes({ seal.open($0, for: .reply) }) else {
+                let why = bytes.withUnsafeBytes { EnvelopeSeal.looksSealed($0) }
+                    ? "it is sealed with another key, or was altered" : "it is not sealed: the server has no bus key"
+                throw BusError(.unauthenticated, "reply to \(envelope.type ?? "request") from \(endpoints.map(\.url).joined(separator: ", ")) dropped: \(why)")
+            }
+            bytes = opened
+        } else if bytes.withUnsafeBytes({ EnvelopeSeal.looksSealed($0) }) {
+            throw BusError(.unauthenticated, "reply to \(envelope.type ?? "request") is sealed with a bus key and this client has none (set \(BusKey.environmentVariable))")
+        }
         let reply: Envelope
         do {
             reply = try Envelope(serializedBytes: bytes)

@@ -13,12 +13,27 @@
 /// arriving while the handler runs gets the same reply when it finishes; one arriving later is
 /// answered from the cache. The handler never runs twice for one id in one server incarnation.
 ///
+/// With a bus key (`Options.key`, by default SKIFF_BUS_KEY_FILE) every request must open with
+/// it (`EnvelopeSeal`) and every reply is sealed. A request that does not open (no key, another
+/// key, altered) is dropped without a reply, since a reply would tell an unauthenticated peer
+/// something, and counted (`statistics`) and logged at most once per 10 s. A keyless server
+/// answers a sealed request with a clear BadRequest saying so, to make the mismatch obvious.
+///
+/// `Options.requiredToken` makes the server refuse (`Unauthenticated`, no handler) any request
+/// whose `Envelope.token` is not that token; Ping is exempt.
+///
+/// Rate limits (`Options.rateLimit`, on by default and generous): a sender over its token
+/// bucket gets `TooManyRequests` and its handler does not run; see `RateLimit` for why the
+/// key is the envelope's sender. Oversize requests never reach us: NN_RCVMAXSIZE is
+/// `maxMessageSize`, and nanomsg drops a bigger message and resets that connection.
+///
 /// Concurrency: the reactor thread receives and starts one task per request; handlers run on
 /// the cooperative pool (or `Options.handlerExecutor`) and reply from there (NN_DONTWAIT).
 /// Handlers may be registered at any time. `close()` must be called (the reactor holds an
 /// open server) and not from a handler (it waits for handlers). Must never: block the
-/// reactor, run a handler twice for one (sender, requestId), or run handler code after
-/// `close()` returned.
+/// reactor, run a handler twice for one (sender, requestId), run handler code after
+/// `close()` returned, or run a handler for (or answer) a request that did not open with the
+/// server's bus key.
 import CNanomsg
 import Logging
 import SkiffWire
@@ -54,17 +69,37 @@ public final class RequestServer: Sendable {
         /// thread wake-up per request, for handlers that only do short, non-blocking work
         /// (see `BusReactor`'s TaskExecutor conformance).
         public var handlerExecutor: (any TaskExecutor)?
+        /// The bus key requests must be sealed with and replies are sealed with.
+        public var key: BusKey.Setting
+        /// Per-sender request rate limit; nil for none.
+        public var rateLimit: RateLimit?
+        /// A token every request must carry in `Envelope.token`, else it is answered
+        /// `Unauthenticated` without running a handler (Ping excepted, so `busctl ls` and
+        /// health checks still see the server); nil for none.
+        public var requiredToken: SharedToken?
 
         public init(sender: String? = nil, maxMessageSize: Int = BusDefaults.maxMessageSize, replyCacheSize: Int = 4096,
                     directory: EndpointDirectory? = nil, reactor: BusReactor = .shared,
-                    handlerExecutor: (any TaskExecutor)? = nil) {
+                    handlerExecutor: (any TaskExecutor)? = nil, key: BusKey.Setting = .fromEnvironment,
+                    rateLimit: RateLimit? = .default, requiredToken: SharedToken? = nil) {
+            self.requiredToken = requiredToken
             self.handlerExecutor = handlerExecutor
+            self.key = key
+            self.rateLimit = rateLimit
             self.sender = sender
             self.maxMessageSize = maxMessageSize
             self.replyCacheSize = replyCacheSize
             self.directory = directory
             self.reactor = reactor
         }
+    }
+
+    /// Requests refused before any handler, since creation.
+    public struct Statistics: Sendable, Equatable {
+        /// Dropped unanswered: they did not open with the bus key.
+        public var unauthenticated = 0
+        /// Answered TooManyRequests: their sender was over the rate limit.
+        public var throttled = 0
     }
 
     public typealias Handler<R: WireMessage> = @Sendable (R, RequestContext) async throws -> any WireMessage
@@ -94,6 +129,9 @@ public final class RequestServer: Sendable {
         var registration: BusReactor.Registration?
         var closed = false
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
+        var buckets: SenderBuckets?
+        var unauthenticated = ThrottledLog()
+        var throttled = ThrottledLog()
     }
 
     private let socket: NanomsgSocket
@@ -102,6 +140,9 @@ public final class RequestServer: Sendable {
     private let handlerExecutor: (any TaskExecutor)?
     private let directory: EndpointDirectory?
     private let logger: Logger
+    private let seal: EnvelopeSeal?
+    private let rateLimit: RateLimit?
+    private let requiredToken: SharedToken?
 
     public init(component: String, options: Options = Options(), logger: Logger = BusLogging.disabled) throws(BusError) {
         self.component = component
@@ -114,7 +155,11 @@ public final class RequestServer: Sendable {
         var logger = logger
         logger[metadataKey: "server"] = "\(sender)"
         self.logger = logger
-        state = Mutex(State(replies: ReplyCache(capacity: options.replyCacheSize)))
+        self.seal = try options.key.seal()
+        self.rateLimit = options.rateLimit
+        self.requiredToken = options.requiredToken
+        state = Mutex(State(replies: ReplyCache(capacity: options.replyCacheSize),
+                            buckets: options.rateLimit.map { SenderBuckets(rate: $0.rate, burst: $0.burst) }))
         socket = try NanomsgSocket(protocol: skiff_nn_REP, raw: true, kind: "raw REP")
         try socket.setOption(level: skiff_nn_SOL_SOCKET, skiff_nn_RCVMAXSIZE, Int32(clamping: options.maxMessageSize), name: "NN_RCVMAXSIZE")
     }
@@ -173,6 +218,14 @@ public final class RequestServer: Sendable {
     /// Requests being handled right now.
     public var inFlightCount: Int { state.withLock { $0.tasks.count } }
 
+    /// Requests refused before any handler ran.
+    public var statistics: Statistics {
+        state.withLock { Statistics(unauthenticated: $0.unauthenticated.total, throttled: $0.throttled.total) }
+    }
+
+    /// Whether requests must be sealed with a bus key.
+    public var isKeyed: Bool { seal != nil }
+
     /// Copies of running requests waiting for their reply (tests).
     var pendingDuplicatesForTesting: Int { state.withLock { $0.replies.waitingCount } }
 
@@ -224,7 +277,20 @@ public final class RequestServer: Sendable {
 
     // MARK: serving one request
 
-    private func serve(_ request: [UInt8], route: [UInt8]) async {
+    private func serve(_ received: [UInt8], route: [UInt8]) async {
+        let request: [UInt8]
+        if let seal {
+            guard let opened = received.withUnsafeBytes({ seal.open($0, for: .request) }) else {
+                noteUnauthenticated(sealed: received.withUnsafeBytes { EnvelopeSeal.looksSealed($0) })
+                return
+            }
+            request = opened
+        } else if received.withUnsafeBytes({ EnvelopeSeal.looksSealed($0) }) {
+            send(failure(BusError(.badRequest, "the request is sealed with a bus key but \(sender) has none (SKIFF_BUS_KEY_FILE)"), to: nil), to: [route])
+            return
+        } else {
+            request = received
+        }
         let envelope: Envelope
         do {
             envelope = try Envelope(serializedBytes: request)
@@ -248,7 +314,13 @@ public final class RequestServer: Sendable {
                 return
             }
         }
-        let reply = await respond(to: envelope)
+        let reply: [UInt8]
+        if let refusal = overRateLimit(envelope) {
+            // Cached like any reply: a copy of this request is refused too, not run.
+            reply = refusal
+        } else {
+            reply = await respond(to: envelope)
+        }
         if Task.isCancelled {
             // Closing: the socket is about to go; let resends reach the next incarnation.
             if !requestId.isEmpty { _ = state.withLock { $0.replies.abandon(key) } }
@@ -259,12 +331,42 @@ public final class RequestServer: Sendable {
         send(reply, to: routes)
     }
 
+    /// A TooManyRequests reply if the envelope's sender has no token left, else nil.
+    private func overRateLimit(_ envelope: Envelope) -> [UInt8]? {
+        guard let rateLimit else { return nil }
+        let sender = envelope.sender ?? ""
+        let now = rateLimit.clock()
+        let logCount = state.withLock { s -> Int?? in
+            guard s.buckets?.admit(sender, now: now) == false else { return .none }
+            return .some(s.throttled.note(now: now))
+        }
+        guard let logCount else { return nil }
+        if let count = logCount {
+            logger.warning("requests refused: sender over the rate limit",
+                           metadata: ["sender": "\(sender)", "refused": "\(count)", "rate": "\(rateLimit.rate)/s", "burst": "\(rateLimit.burst)"])
+        }
+        return failure(BusError(.tooManyRequests, "\(sender) is over \(self.sender)'s limit of \(rateLimit.rate) requests/s (burst \(rateLimit.burst)); retry later"), to: envelope)
+    }
+
+    /// Counts a request dropped for not opening with the bus key; logs at a limited rate.
+    private func noteUnauthenticated(sealed: Bool) {
+        let count = state.withLock { $0.unauthenticated.note(now: MonotonicTime.now()) }
+        guard let count else { return }
+        logger.warning("requests dropped: they did not open with the bus key",
+                       metadata: ["dropped": "\(count)",
+                                  "why": "\(sealed ? "sealed with another key, or altered" : "not sealed: a client without SKIFF_BUS_KEY_FILE?")"])
+    }
+
     /// The reply envelope's bytes for `envelope`: the handler's reply or a Failure.
     private func respond(to envelope: Envelope) async -> [UInt8] {
         let type = envelope.type ?? ""
         if let sent = envelope.sentAtUnixNano, let timeout = envelope.timeoutMillis, timeout > 0,
            WallTime.unixNanoseconds() > sent &+ timeout &* 1_000_000 {
             return failure(BusError(.expired, "\(type) request \(envelope.requestId ?? "") expired before it was handled"), to: envelope)
+        }
+        if let requiredToken, type != Ping.protoName, !requiredToken.matches(envelope.token) {
+            let what = envelope.token == nil ? "carries no token" : "carries a token that is not the one required"
+            return failure(BusError(.unauthenticated, "\(sender) refuses \(type): the request \(what)"), to: envelope)
         }
         var context = RequestContext(requestId: envelope.requestId ?? "", sender: envelope.sender ?? "",
                                      traceId: envelope.traceId, token: envelope.token, deadline: nil, logger: logger)
@@ -326,12 +428,18 @@ public final class RequestServer: Sendable {
         return encode(reply(to: request, type: Failure.protoName, payload: payload))
     }
 
+    /// The reply's bytes on the wire: encoded, and sealed when the server has a key.
     private func encode(_ envelope: Envelope) -> [UInt8] {
-        if let bytes = try? envelope.serializedBytes() { return bytes }
-        var stripped = envelope
-        stripped.requestId = envelope.requestId.map { String($0.unicodeScalars.filter { $0 != "\0" }) }
-        stripped.traceId = nil
-        return (try? stripped.serializedBytes()) ?? []
+        let bytes: [UInt8]
+        if let encoded = try? envelope.serializedBytes() {
+            bytes = encoded
+        } else {
+            var stripped = envelope
+            stripped.requestId = envelope.requestId.map { String($0.unicodeScalars.filter { $0 != "\0" }) }
+            stripped.traceId = nil
+            bytes = (try? stripped.serializedBytes()) ?? []
+        }
+        return seal?.seal(bytes, for: .reply) ?? bytes
     }
 
     private func send(_ reply: [UInt8], to routes: [[UInt8]]) {

@@ -34,7 +34,14 @@
 // (sender, requestId) within one server incarnation.
 //
 // Limits: one maximum message size (default 16 MiB, `BusDefaults`) is both the send-time
-// check and every socket's NN_RCVMAXSIZE, because nanomsg silently drops bigger messages.
+// check and every socket's NN_RCVMAXSIZE, because nanomsg silently drops bigger messages
+// (and resets the connection). Request servers rate-limit each sender (`RateLimit`).
+//
+// Security (docs/architecture.md, "Securing the bus"): `PrivateDirectory` makes run
+// directories 0700; `BusKey` + `EnvelopeSeal` seal every envelope when a key is configured
+// (SKIFF_BUS_KEY_FILE by default) and drop what does not open; `SharedToken` is a credential
+// a server can require in `Envelope.token` (the store's); `ThrottledLog` keeps refusals from
+// flooding the log.
 //
 // Must never: block a cooperative thread, crash on anything a peer sends, bootstrap logging
 // (pass a `Logger`; the default discards), or fork (nanomsg sockets die in a forked child).

@@ -5,7 +5,12 @@
 /// a publisher restarted (new epoch), or this subscriber's own buffer overflowed. A consumer
 /// that sees a gap resyncs (lists again), as Kubernetes watches do.
 ///
-/// Concurrency: the reactor thread receives, decodes envelopes and tracks sequences; the
+/// With a bus key (`Options.key`, by default SKIFF_BUS_KEY_FILE) every message must open with
+/// it for its topic (`EnvelopeSeal`); one that does not is dropped, counted in
+/// `statistics.unauthenticated` and logged at most once per 10 s. It never reaches the stream
+/// nor the sequence tracker, so a forged message cannot fake a gap or hide one.
+///
+/// Concurrency: the reactor thread receives, opens and decodes envelopes and tracks sequences; the
 /// consumer iterates `events` from one task. `connect`/`subscribe` may be called from any
 /// thread; `close()` must be called (the reactor holds an open subscriber). Must never:
 /// block the reactor (yields never wait; a full buffer turns into an `.overflow` gap),
@@ -61,9 +66,13 @@ public final class Subscriber: Sendable {
         /// value does not prevent it.
         public var receiveBufferSize: Int?
         public var reactor: BusReactor
+        /// The bus key messages must be sealed with.
+        public var key: BusKey.Setting
 
         public init(maxMessageSize: Int = BusDefaults.maxMessageSize, bufferedBatches: Int = 1024,
-                    maxBatchSize: Int = 1024, receiveBufferSize: Int? = nil, reactor: BusReactor = .shared) {
+                    maxBatchSize: Int = 1024, receiveBufferSize: Int? = nil, reactor: BusReactor = .shared,
+                    key: BusKey.Setting = .fromEnvironment) {
+            self.key = key
             self.maxMessageSize = maxMessageSize
             self.bufferedBatches = bufferedBatches
             self.maxBatchSize = maxBatchSize
@@ -86,6 +95,8 @@ public final class Subscriber: Sendable {
         public var gaps = 0
         /// Messages discarded because the event stream was full.
         public var overflowed = 0
+        /// Frames dropped because they did not open with the bus key.
+        public var unauthenticated = 0
     }
 
     /// The subscription's events, for one consumer. Finishes when the subscriber is closed.
@@ -97,6 +108,7 @@ public final class Subscriber: Sendable {
         /// Gaps not yet accepted by the stream, oldest first.
         var pendingGaps: [Gap] = []
         var statistics = Statistics()
+        var unauthenticatedLog = ThrottledLog()
     }
 
     private struct Control {
@@ -112,6 +124,7 @@ public final class Subscriber: Sendable {
     private let reactor: BusReactor
     private let maxBatchSize: Int
     private let logger: Logger
+    private let seal: EnvelopeSeal?
 
     /// How soon to retry handing pending gaps to a full stream.
     private static let retryInterval: Duration = .milliseconds(20)
@@ -122,6 +135,7 @@ public final class Subscriber: Sendable {
         reactor = options.reactor
         maxBatchSize = max(1, options.maxBatchSize)
         self.logger = logger
+        seal = try options.key.seal()
         socket = try NanomsgSocket(protocol: skiff_nn_SUB, kind: "SUB")
         try socket.setOption(level: skiff_nn_SOL_SOCKET, skiff_nn_RCVMAXSIZE, Int32(clamping: options.maxMessageSize), name: "NN_RCVMAXSIZE")
         if let size = options.receiveBufferSize {
@@ -206,8 +220,26 @@ extension Subscriber: ReactorSource {
             for _ in 0..<maxBatchSize {
                 guard let chunk = socket.receive() else { break }
                 r.statistics.received += 1
-                guard let (topic, body) = TopicFrame.split(chunk.bytes),
-                      let envelope = try? Envelope(serializedBytes: body) else {
+                guard let (topic, body) = TopicFrame.split(chunk.bytes) else {
+                    r.statistics.malformed += 1
+                    continue
+                }
+                let decoded: Envelope?
+                if let seal {
+                    guard let opened = seal.open(body, for: .publish(topic: topic)) else {
+                        noteUnauthenticated(topic: topic, why: EnvelopeSeal.looksSealed(body)
+                                            ? "sealed with another key, or altered" : "not sealed: a publisher without SKIFF_BUS_KEY_FILE?", &r)
+                        continue
+                    }
+                    decoded = try? Envelope(serializedBytes: opened)
+                } else if EnvelopeSeal.looksSealed(body) {
+                    // A keyed publisher: nothing here can open it.
+                    noteUnauthenticated(topic: topic, why: "sealed with a bus key, and this subscriber has none (SKIFF_BUS_KEY_FILE)", &r)
+                    continue
+                } else {
+                    decoded = try? Envelope(serializedBytes: body)
+                }
+                guard let envelope = decoded else {
                     r.statistics.malformed += 1
                     continue
                 }
@@ -232,6 +264,14 @@ extension Subscriber: ReactorSource {
             return deliver(events, &r)
         }
         if retry { reactor.noteDeadline(MonotonicTime.deadline(after: Self.retryInterval)) }
+    }
+
+    private func noteUnauthenticated(topic: String, why: String, _ r: inout Receiver) {
+        r.statistics.unauthenticated += 1
+        guard let count = r.unauthenticatedLog.note(now: MonotonicTime.now()) else { return }
+        logger.warning("messages dropped: they did not open with the bus key",
+                       metadata: ["topic": "\(topic)", "dropped": "\(count)",
+                                  "why": "\(why)"])
     }
 
     func reactorExpire(now: UInt64) -> UInt64? {

@@ -144,6 +144,8 @@ public final class Kubelet: Sendable {
                            backoff: RestartBackoff(base: configuration.crashLoopBackoff.base, cap: configuration.crashLoopBackoff.cap),
                            now: now, logger: logger)
         let sender = "kubelet-\(configuration.nodeName)"
+        // Before any socket is bound in it: 0700, so the cluster's user alone reaches them.
+        try PrivateDirectory.prepare(configuration.runDirectory)
         server = try RequestServer(component: "kubelet", options: RequestServer.Options(
             sender: sender, directory: EndpointDirectory(runDirectory: configuration.runDirectory)))
         let listen = configuration.listenURL ?? "ipc://\(configuration.runDirectory)/\(sender).sock"

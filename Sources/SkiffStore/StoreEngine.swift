@@ -70,7 +70,9 @@ public final class StoreEngine: Sendable {
                 onCommit: CommitListener? = nil) throws(BusError) {
         self.directory = directory
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            // 0700 when we make it: the database is the whole cluster's state.
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
         } catch {
             throw StoreFailure.storage("cannot create data directory \(directory): \(error)")
         }

@@ -4,6 +4,10 @@
 /// back on its single writer thread, and `publish` never blocks). A commit whose events exceed
 /// `maxEventMessageBytes` goes out as several consecutive batches, split between events.
 ///
+/// With `Options.clientToken` the store answers only requests carrying that token (which only
+/// apiservers hold) and refuses every other with `Unauthenticated` (Ping excepted); without
+/// it, anyone who can reach the socket may use the store.
+///
 /// Subscribers must treat the stream as lossy (nanomsg pub/sub drops under pressure): they
 /// track the publisher's sequence numbers and, on a gap, refill from `HistoryRequest`.
 ///
@@ -36,10 +40,13 @@ public final class StoreServer: Sendable {
         /// event larger than this still goes out alone (values are capped well below the bus
         /// limit).
         public var maxEventMessageBytes: Int
+        /// The credential every request must carry (`Envelope.token`); nil: none required.
+        public var clientToken: SharedToken?
 
         public init(dataDirectory: String, listen: BusEndpoint, events: BusEndpoint, runDirectory: String? = nil,
                     sender: String? = nil, engine: StoreEngine.Options = StoreEngine.Options(),
-                    maxEventMessageBytes: Int = 4 << 20) {
+                    maxEventMessageBytes: Int = 4 << 20, clientToken: SharedToken? = nil) {
+            self.clientToken = clientToken
             self.dataDirectory = dataDirectory
             self.listen = listen
             self.events = events
@@ -77,7 +84,8 @@ public final class StoreServer: Sendable {
         let server: RequestServer
         do throws(BusError) {
             server = try RequestServer(component: Self.component,
-                                       options: RequestServer.Options(sender: options.sender, directory: directory), logger: logger)
+                                       options: RequestServer.Options(sender: options.sender, directory: directory,
+                                                                      requiredToken: options.clientToken), logger: logger)
         } catch {
             publisher.close()
             await engine.close()

@@ -24,6 +24,8 @@ public final class ChildProcess: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "SKIFF_RUN_DIR")
         env.removeValue(forKey: "SKIFF_SERVER")
+        // A child talks unkeyed unless the test names a key (environment:), whatever ours is.
+        env.removeValue(forKey: "SKIFF_BUS_KEY_FILE")
         for (key, value) in environment { env[key] = value }
         process.environment = env
         let directory = FileManager.default.temporaryDirectory

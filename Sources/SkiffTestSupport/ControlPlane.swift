@@ -15,6 +15,8 @@ public final class ControlPlane: @unchecked Sendable {
     public private(set) var store: ChildProcess?
     public private(set) var apiservers: [ChildProcess] = []
     public private(set) var client: APIClient?
+    /// The store's credential, given to the store and every apiserver (as compose/up does).
+    public var storeTokenFile: String { directory + "/store.token" }
 
     /// Users besides the admin, as token-file lines (`token,user,uid,"group1,group2"`); set
     /// them before the apiserver starts.
@@ -28,6 +30,10 @@ public final class ControlPlane: @unchecked Sendable {
             .appendingPathComponent("skiff-plane-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory + "/run", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
+        let token = Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }).base64EncodedString() + "\n"
+        guard FileManager.default.createFile(atPath: storeTokenFile, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw HarnessError("cannot write \(storeTokenFile)")
+        }
     }
 
     /// Starts the store and one apiserver and waits until the API answers.
@@ -37,7 +43,8 @@ public final class ControlPlane: @unchecked Sendable {
     }
 
     public func startStore() async throws {
-        let store = try ChildProcess("skiff-store", ["--data-dir", dataDirectory, "--run-dir", runDirectory])
+        let store = try ChildProcess("skiff-store", ["--data-dir", dataDirectory, "--run-dir", runDirectory,
+                                                     "--client-token-file", storeTokenFile])
         self.store = store
         guard await eventually(timeout: .seconds(30), { FileManager.default.fileExists(atPath: self.runDirectory + "/store.sock") || !store.isRunning }),
               store.isRunning else {
@@ -47,6 +54,7 @@ public final class ControlPlane: @unchecked Sendable {
 
     public func startAPIServer(bookmarkSeconds: Int = 1, arguments: [String] = []) async throws {
         try writeCredentials()
+        let arguments = arguments + ["--store-token-file", storeTokenFile]
         let server = try ChildProcess("skiff-apiserver", ["--run-dir", runDirectory,
                                                           "--bookmark-seconds", String(bookmarkSeconds),
                                                           "--token-auth-file", tokenFile,

@@ -32,7 +32,15 @@ struct SkiffStoreCommand: AsyncParsableCommand {
     @Option(help: "Revisions of history kept by auto-compaction; 0 keeps all.")
     var historyRevisions: Int64 = 10_000
 
+    @Option(help: "Answer only requests carrying the token in this file (one base64 line, mode 0600, e.g. from `busctl keygen`; give apiservers the same file as --store-token-file). Without it, anyone who reaches the socket may use the store.")
+    var clientTokenFile: String?
+
     func validate() throws {
+        if let clientTokenFile {
+            do throws(BusError) { _ = try SharedToken(file: clientTokenFile) } catch {
+                throw ValidationError("--client-token-file: \(error.message)")
+            }
+        }
         guard !dataDir.isEmpty else { throw ValidationError("--data-dir must not be empty") }
         guard historyRevisions >= 0 else { throw ValidationError("--history-revisions must be 0 or more") }
         for (flag, url) in [("--listen", listen), ("--events", events)] {
@@ -50,16 +58,21 @@ struct SkiffStoreCommand: AsyncParsableCommand {
         let runDirectory = URL(fileURLWithPath: runDir ?? ProcessInfo.processInfo.environment["SKIFF_RUN_DIR"] ?? "./var/run")
             .standardizedFileURL.path
         do {
-            try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+            // 0700: the sockets in it are reachable by the cluster's user alone.
+            try PrivateDirectory.prepare(runDirectory)
         } catch {
-            throw ValidationError("cannot create run directory \(runDirectory): \(error.localizedDescription)")
+            throw ValidationError("run directory: \(error.message)")
         }
         let options = StoreServer.Options(
             dataDirectory: dataDir,
             listen: try BusEndpoint(listen ?? "ipc://\(runDirectory)/store.sock"),
             events: try BusEndpoint(events ?? "ipc://\(runDirectory)/store-events.sock"),
             runDirectory: runDirectory,
-            engine: StoreEngine.Options(historyRevisions: historyRevisions))
+            engine: StoreEngine.Options(historyRevisions: historyRevisions),
+            clientToken: try clientTokenFile.map { try SharedToken(file: $0) })
+        if options.clientToken == nil {
+            FileHandle.standardError.write(Data("skiff-store: no --client-token-file: any process that reaches the store's socket may use it\n".utf8))
+        }
         let server: StoreServer
         do {
             server = try await StoreServer(options: options)

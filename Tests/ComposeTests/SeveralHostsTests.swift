@@ -23,7 +23,8 @@ struct SeveralHostsTests {
             func ctl(_ arguments: [String]) async throws -> (status: Int32?, stdout: String) {
                 let child = try ChildProcess(path: "/usr/bin/nsenter", name: "skiffctl",
                                              ["--net=/run/netns/skiff-\(id)-fabric", "--", try Products.path(of: "skiffctl"),
-                                              "--run-dir", state + "/run", "--kubeconfig", state + "/kubeconfig"] + arguments)
+                                              "--run-dir", state + "/run", "--kubeconfig", state + "/kubeconfig"] + arguments,
+                                             environment: ["SKIFF_BUS_KEY_FILE": state + "/secrets/bus.key"])
                 let status = await child.exitStatus(within: .seconds(60))
                 let output = child.stdout
                 await child.stop()
@@ -43,6 +44,44 @@ struct SeveralHostsTests {
             let nodes = try await ctl(["get", "nodes", "-o", "yaml"])
             #expect(nodes.stdout.contains("tcp://10.250.0.11:10250") && nodes.stdout.contains("tcp://10.250.0.12:10250"),
                     "kubelet endpoints: \(nodes.stdout.prefix(400))")
+
+            // The bus over tcp: every message is sealed with the cluster's key. busctl with the key
+            // gets the apiserver's Pong; without it, no answer at all (the apiserver drops the
+            // request and says so in its log). The store answers nobody but the apiserver.
+            func busctl(_ arguments: [String], keyed: Bool) async throws -> (status: Int32?, output: String) {
+                let child = try ChildProcess(path: "/usr/bin/nsenter", name: "busctl",
+                                             ["--net=/run/netns/skiff-\(id)-fabric", "--", try Products.path(of: "busctl")] + arguments,
+                                             environment: keyed ? ["SKIFF_BUS_KEY_FILE": state + "/secrets/bus.key"] : [:])
+                let status = await child.exitStatus(within: .seconds(30))
+                let output = child.stdout + child.stderr
+                await child.stop()
+                return (status, output)
+            }
+            let ping = ["call", "--connect", "tcp://10.250.0.2:6443", "--type", "skiff.wire.v1.Ping", "--timeout", "3"]
+            let keyedPing = try await busctl(ping, keyed: true)
+            #expect(keyedPing.status == 0 && keyedPing.output.contains("component: apiserver"), "\(keyedPing.output)")
+            let unkeyedPing = try await busctl(ping, keyed: false)
+            #expect(unkeyedPing.status == 1 && unkeyedPing.output.contains("Timeout"), "\(unkeyedPing.output)")
+            let dropped = await eventually(timeout: .seconds(10)) {
+                (try? String(contentsOfFile: state + "/log/apiserver.log", encoding: .utf8))?.contains("did not open with the bus key") == true
+            }
+            #expect(dropped, "the apiserver logs the request it dropped")
+            let status = try await busctl(["call", "--connect", "ipc://\(state)/run/store.sock", "--type", "skiff.store.v1.StoreStatusRequest"], keyed: true)
+            #expect(status.status == 1 && status.output.contains("Unauthenticated"), "\(status.output)")
+            // busctl tap hears the apiserver's bookmarks (every --bookmark-seconds) with the key only.
+            let tap = ["tap", "--run-dir", state + "/run", "--filter", "b/"]
+            let keyedTap = try await busctl(tap + ["--count", "1", "--timeout", "20"], keyed: true)
+            #expect(keyedTap.status == 0 && keyedTap.output.contains("b/"), "\(keyedTap.output)")
+            let unkeyedTap = try await busctl(tap + ["--timeout", "8"], keyed: false)
+            #expect(unkeyedTap.status == 1 && unkeyedTap.output.contains("no messages within"), "\(unkeyedTap.output)")
+            for directory in ["/run", "/hosts/node-1/run", "/secrets"] {
+                let mode = (try FileManager.default.attributesOfItem(atPath: state + directory)[.posixPermissions] as? Int) ?? 0
+                #expect(mode == 0o700, "\(directory) has mode \(String(mode, radix: 8))")
+            }
+            for secret in ["bus.key", "store.token"] {
+                let mode = (try FileManager.default.attributesOfItem(atPath: state + "/secrets/" + secret)[.posixPermissions] as? Int) ?? 0
+                #expect(mode == 0o600, "\(secret) has mode \(String(mode, radix: 8))")
+            }
 
             let manifest = state + "/web.yaml"
             try """

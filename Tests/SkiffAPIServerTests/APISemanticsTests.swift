@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 import SkiffAPI
+import SkiffBus
 import SkiffClient
 import SkiffStoreClient
 import SkiffTestSupport
@@ -203,7 +204,8 @@ struct APISemanticsTests {
             let old = try await client.create(Self.configMap("old"))
             _ = try await client.create(Self.configMap("middle"))
             let newer = try await client.create(Self.configMap("newer"))
-            let store = try StoreClient(connectingTo: "ipc://\(plane.runDirectory)/store.sock")
+            let store = try StoreClient(connectingTo: "ipc://\(plane.runDirectory)/store.sock",
+                                        options: RequestClient.Options(token: try SharedToken(file: plane.storeTokenFile).value))
             _ = try await store.compact(revision: Int64(newer.metadata!.resourceVersion!)!)
             await store.close()
             var ended: (any Error)? = nil

@@ -4,6 +4,7 @@ import Foundation
 import Testing
 @testable import SkiffAPIServer
 import SkiffAPI
+import SkiffBus
 import SkiffClient
 import SkiffStoreClient
 import SkiffTestSupport
@@ -119,7 +120,8 @@ struct SecretEncryptionEndToEndTests {
             let files = try Self.storeFiles(plane)
             #expect(Self.contains(files, "configmap-plaintext"))
             #expect(!Self.contains(files, "hunter2-plaintext"))
-            let store = try StoreClient(connectingTo: "ipc://\(plane.runDirectory)/store.sock")
+            let store = try StoreClient(connectingTo: "ipc://\(plane.runDirectory)/store.sock",
+                                        options: RequestClient.Options(token: try SharedToken(file: plane.storeTokenFile).value))
             let raw = try await store.range(RangeRequest(key: "/registry/secrets/default/login")).kvs.first?.value ?? []
             #expect(raw.starts(with: Array("k8s:enc:aesgcm:v1:first:".utf8)))
 

@@ -209,8 +209,37 @@ final class ServerHarness: Sendable {
         #expect(Set(entries.map(\.role)) == [.rep, .pub])
         #expect(entries.first { $0.role == .rep }?.url == harness.server.options.listen.url)
         #expect(entries.first { $0.role == .pub }?.url == harness.server.options.events.url)
+        // The run directory holds the sockets: the cluster's user alone may enter it.
+        let mode = try FileManager.default.attributesOfItem(atPath: harness.directory + "/run")[.posixPermissions] as? Int
+        #expect(mode == 0o700)
         await harness.server.close()
         #expect(directory.list().isEmpty)
         await harness.close()
+    }
+
+    @Test func storeAnswersOnlyRequestsCarryingItsCredential() async throws {
+        let directory = makeTemporaryDirectory()
+        defer { removeDirectory(directory) }
+        let name = "store-token-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let token = try SharedToken(SharedToken.newTokenFile().trimmingCharacters(in: .whitespacesAndNewlines))
+        let options = StoreServer.Options(dataDirectory: directory + "/data", listen: try .inproc(name),
+                                          events: try .inproc(name + "-events"), clientToken: token)
+        let server = try await StoreServer(options: options)
+        let apiserver = try StoreClient(connectingTo: [options.listen], options: RequestClient.Options(token: token.value))
+        let stranger = try StoreClient(connectingTo: [options.listen])
+        let impostor = try StoreClient(connectingTo: [options.listen], options: RequestClient.Options(token: token.value + "x"))
+        for client in [stranger, impostor] {
+            #expect(await busErrorCode { _ = try await client.create(key: "/registry/x", value: bytes("forged")) } == "Unauthenticated")
+            #expect(await busErrorCode { _ = try await client.range(prefix: "/registry/") } == "Unauthenticated")
+            #expect(await busErrorCode { _ = try await client.status() } == "Unauthenticated")
+            // Ping still answers (busctl ls, health checks): it reveals no data.
+            _ = try await client.client.call(Ping(), replyType: Pong.self, timeout: .seconds(20))
+        }
+        // The refused writes did not happen; the credential's holder reads and writes.
+        #expect(try await apiserver.get("/registry/x") == nil)
+        #expect(try await apiserver.create(key: "/registry/x", value: bytes("real")).succeeded == true)
+        #expect(text(try await apiserver.get("/registry/x")?.value) == "real")
+        for client in [apiserver, stranger, impostor] { await client.close() }
+        await server.close()
     }
 }

@@ -59,7 +59,9 @@ public struct Envelope: Sendable, Equatable {
 /// The reply to a request that failed below the API: no handler for the type, a payload
 /// that does not decode, a handler that threw, a deadline that expired.
 public struct Failure: Sendable, Equatable {
-    /// BadRequest, NoHandler, HandlerFailed, Expired, TooLarge.
+    /// BadRequest, NoHandler, HandlerFailed, Expired, TooLarge, TooManyRequests (the sender is
+    /// over the server's rate limit; the handler did not run), Unauthenticated (the request lacks
+    /// a credential the server requires, e.g. the store's; the handler did not run).
     public var code: String? = nil
     public var message: String? = nil
 

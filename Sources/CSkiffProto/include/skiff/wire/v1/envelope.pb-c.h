@@ -94,7 +94,9 @@ struct  Skiff__Wire__V1__Failure
 {
   ProtobufCMessage base;
   /*
-   * BadRequest, NoHandler, HandlerFailed, Expired, TooLarge.
+   * BadRequest, NoHandler, HandlerFailed, Expired, TooLarge, TooManyRequests (the sender is
+   * over the server's rate limit; the handler did not run), Unauthenticated (the request lacks
+   * a credential the server requires, e.g. the store's; the handler did not run).
    */
   char *code;
   char *message;
