@@ -15,7 +15,8 @@ import Testing
         #expect(quantity.string == text)
     }
 
-    @Test(arguments: ["", "m", "1.2.3", "abc", "1 Mi", "1mi", "1e", "--1", "1Z", "Mi1"])
+    /// "0e400" is 0 times infinity, NaN: it trapped in milliValue (a crash the quantity fuzz harness replays).
+    @Test(arguments: ["", "m", "1.2.3", "abc", "1 Mi", "1mi", "1e", "--1", "1Z", "Mi1", "0e400", "-0.0E999"])
     func refusesMalformed(text: String) {
         #expect(Quantity(text) == nil)
     }
