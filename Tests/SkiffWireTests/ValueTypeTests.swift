@@ -37,6 +37,14 @@ import Testing
         #expect(value.scaled(total: total, roundUp: roundUp) == expected)
     }
 
+    /// Rounding up used to trap past Int.max - 99, and the product on overflow (crashes the
+    /// int-or-string fuzz harness replays); a product too large saturates.
+    @Test func hugePercentagesScaleWithoutTrapping() {
+        #expect(IntOrString.string("922337203685477580%").scaled(total: 10, roundUp: true) == 92_233_720_368_547_758)
+        #expect(IntOrString.string("3074457345618258602%").scaled(total: 3, roundUp: true) == 92_233_720_368_547_759)
+        #expect(IntOrString.string("922337203685477580%").scaled(total: 1000, roundUp: false) == Int.max)
+    }
+
     @Test func malformedPercentageIsNil() {
         #expect(IntOrString.string("x%").scaled(total: 10, roundUp: true) == nil)
     }
