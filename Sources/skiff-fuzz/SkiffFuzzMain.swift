@@ -1,8 +1,8 @@
 /// skiff-fuzz: the harnesses of SkiffFuzz as a program. Built normally it replays files:
 /// `skiff-fuzz list`, `skiff-fuzz run NAME FILE|DIR...` (a crash reproduces with the saved
 /// input). Built with `-DSKIFF_LIBFUZZER -sanitize=fuzzer` (see `make fuzz`) it is a libFuzzer
-/// target instead: libFuzzer supplies `main`, and SKIFF_FUZZ_TARGET names the harness, so one
-/// binary serves every decoder. `skiff-fuzz seed DIR` writes the generated seeds of each
+/// target instead: `main` hands every argument to libFuzzer's driver, and SKIFF_FUZZ_TARGET
+/// names the harness, so one binary serves every decoder. `skiff-fuzz seed DIR` writes the generated seeds of each
 /// harness into DIR/NAME/ (how the checked-in corpus was made).
 ///
 /// Concurrency: single-threaded. Must never: hold logic of its own beyond choosing a harness.
@@ -22,17 +22,29 @@ let harness: FuzzHarness = {
     return harness
 }()
 
-@_cdecl("LLVMFuzzerInitialize")
-public func fuzzerInitialize(_ argc: UnsafeMutablePointer<CInt>,
-                             _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
-    _ = harness
+/// libFuzzer's driver, for programs that keep their own `main`. SwiftPM links an executable's
+/// `main` to the module's entry point, so libFuzzer's own `main` cannot be used; its C
+/// signature is three pointer-sized arguments and an int result, the same in Swift's convention.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+                         _ testOneInput: @convention(c) (UnsafeRawPointer?, Int) -> CInt) -> CInt
+
+/// The entry point libFuzzer's runtime itself references (the driver gets it passed too).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzerTestOneInput(_ data: UnsafeRawPointer?, _ count: Int) -> CInt {
+    _ = harness.run(UnsafeRawBufferPointer(start: count > 0 ? data : nil, count: count))
     return 0
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzerTestOneInput(_ data: UnsafeRawPointer?, _ count: Int) -> CInt {
-    harness.run(UnsafeRawBufferPointer(start: count > 0 ? data : nil, count: count))
-    return 0
+@main
+enum SkiffFuzzCommand {
+    static func main() {
+        _ = harness
+        var argc = CommandLine.argc
+        var argv = CommandLine.unsafeArgv
+        exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzerTestOneInput))
+    }
 }
 
 #else
