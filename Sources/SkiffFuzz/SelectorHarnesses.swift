@@ -22,6 +22,10 @@ enum SelectorHarnesses {
 
     static let fieldSelector = FuzzHarness("field-selector", "FieldSelector.parse; the printed selector parses back to an equal one") { bytes in
         guard let selector = try? FieldSelector.parse(String(decoding: bytes, as: UTF8.self)) else { return false }
+        // Fields are not escaped (nor in Kubernetes): a field ending in "!" prints as "a!=v",
+        // which reads as `a != v`. No such field exists, so validation refuses both readings;
+        // the round trip is promised for fields made of field-path characters.
+        guard selector.terms.allSatisfy({ !$0.field.contains("!") && !$0.field.contains("=") }) else { return true }
         let printed = selector.description
         let again: FieldSelector
         do { again = try FieldSelector.parse(printed) } catch {
