@@ -5,7 +5,7 @@ SWIFT ?= swift
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 EXECUTABLES = busctl skiff-protogen skiff-bench skiff-store skiff-apiserver skiffctl skiff-scheduler skiff-kubelet skiff-shim skiff-controller skiff-proxy skiff-dns
 
-.PHONY: deps build up down test e2e proto proto-check bench clean
+.PHONY: deps build up down test e2e proto proto-check bench fuzz clean
 
 deps:
 	@scripts/install-deps
@@ -30,7 +30,7 @@ down:
 ## busctl end-to-end tests run in-process.
 TEST_TARGETS = ProtoGenTests SkiffWireTests SkiffBusTests BusctlTests SkiffAPITests SkiffValidationTests \
   SkiffClientTests SkiffStoreTests SkiffAPIServerTests SkiffCtlTests SkiffSchedulerTests SkiffKubeletTests SkiffControllersTests \
-  SkiffProxyTests SkiffDNSTests ComposeTests
+  SkiffProxyTests SkiffDNSTests SkiffFuzzTests ComposeTests
 test: deps proto-check
 	$(SWIFT) build --build-tests
 	@for target in $(TEST_TARGETS); do \
@@ -56,5 +56,12 @@ proto-check: deps
 bench: build
 	bin/skiff-bench
 
+## fuzz: every decoder of untrusted input under libFuzzer, FUZZ_RUNS (default 1000000) inputs
+## each from Tests/SkiffFuzzTests/Corpus; fails on any crash. `make fuzz FUZZ_TARGETS=dns-query`
+## runs one; results go in docs/fuzzing.md. Its core (corpus plus seeded mutations) is SkiffFuzzTests.
+FUZZ_RUNS ?= 1000000
+fuzz: deps
+	FUZZ_RUNS=$(FUZZ_RUNS) scripts/fuzz $(FUZZ_TARGETS)
+
 clean:
-	rm -rf .build bin var
+	rm -rf .build .build-fuzz bin var

@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "skiff-controller", targets: ["skiff-controller"]),
         .executable(name: "skiff-proxy", targets: ["skiff-proxy"]),
         .executable(name: "skiff-dns", targets: ["skiff-dns"]),
+        .executable(name: "skiff-fuzz", targets: ["skiff-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -155,6 +156,12 @@ let package = Package(
         ], swiftSettings: strict),
         .executableTarget(name: "busctl", dependencies: ["Busctl"], swiftSettings: strict),
 
+        // MARK: fuzzing: one libFuzzer harness per decoder of untrusted input (`make fuzz`)
+        .target(name: "SkiffFuzz", dependencies: [
+            "SkiffWire", "SkiffBus", "SkiffAPI", "SkiffCtl", "SkiffDNS", "SkiffAPIServer",
+        ], swiftSettings: strict),
+        .executableTarget(name: "skiff-fuzz", dependencies: ["SkiffFuzz"], swiftSettings: strict),
+
         // MARK: benchmarks: the raw C baseline and the side-by-side runner
         .target(name: "CBusBaseline", dependencies: ["CNanomsg", "CSkiffProto"],
                 linkerSettings: [.linkedLibrary("pthread")]),
@@ -202,6 +209,7 @@ let package = Package(
         .testTarget(name: "SkiffDNSTests", dependencies: ["SkiffDNS", "SkiffClient", "SkiffAPI", "SkiffWire",
                                                        "SkiffTestSupport"],
                     swiftSettings: strict),
+        .testTarget(name: "SkiffFuzzTests", dependencies: ["SkiffFuzz"], exclude: ["Corpus"], swiftSettings: strict),
         .testTarget(name: "SkiffKubeletTests", dependencies: ["SkiffKubelet", "SkiffImages", "SkiffClient", "SkiffAPI", "SkiffBus", "SkiffWire",
                                                            "SkiffTestSupport"],
                     swiftSettings: strict),

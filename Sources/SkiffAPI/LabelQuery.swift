@@ -364,14 +364,15 @@ struct SelectorParser {
         }
     }
 
-    /// `(v1, v2)`; an empty slot between commas is the value "" (Kubernetes accepts it).
+    /// `(v1, v2)`; an empty slot between commas is the value "" (Kubernetes accepts it), and
+    /// so is `()`, as in Kubernetes' parser: it is how the set {""} prints.
     private mutating func valueSet() throws -> [String] {
         let open = take()
         guard open == .openParen else { throw SelectorError("found '\(open.text)', expected: '('") }
         var values: [String] = []
         if next == .closeParen {
             _ = take()
-            return values
+            return [""]
         }
         while true {
             if case .identifier(let value) = next {

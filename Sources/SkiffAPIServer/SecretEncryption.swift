@@ -11,32 +11,42 @@
 /// on, and are read as they are.
 ///
 /// Concurrency: an immutable Sendable value. Must never: write a Secret unsealed while keys are
-/// configured, or return bytes whose tag did not verify.
+/// configured, or return bytes whose tag did not verify. The key file parser and `open` are
+/// package-visible so that SkiffFuzz can feed them hostile input.
 import Crypto
 import Foundation
 import SkiffAPI
 
-struct SecretEncryption: Sendable {
-    struct Key: Sendable {
-        var name: String
+package struct SecretEncryption: Sendable {
+    package struct Key: Sendable {
+        package var name: String
         /// The 32 key bytes (swift-crypto's SymmetricKey is not Sendable; one is made per use).
-        var bytes: [UInt8]
+        package var bytes: [UInt8]
+        package init(name: String, bytes: [UInt8]) {
+            self.name = name
+            self.bytes = bytes
+        }
         var symmetric: SymmetricKey { SymmetricKey(data: bytes) }
     }
 
     /// The first seals; all open. Empty: Secrets are stored as they are.
-    let keys: [Key]
+    package let keys: [Key]
 
-    static let prefix = "k8s:enc:aesgcm:v1:"
+    package static let prefix = "k8s:enc:aesgcm:v1:"
     static let none = SecretEncryption(keys: [])
 
-    init(keys: [Key]) { self.keys = keys }
+    package init(keys: [Key]) { self.keys = keys }
 
     /// Reads a key file; every problem is named with its line.
     init(keyFile path: String) throws {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw EncryptionError("cannot read the encryption key file \(path)")
         }
+        try self.init(keyFileText: text, path: path)
+    }
+
+    /// Parses a key file's text; `path` only names the file in errors.
+    package init(keyFileText text: String, path: String) throws {
         var keys: [Key] = []
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -61,14 +71,14 @@ struct SecretEncryption: Sendable {
     static func covers(_ resource: ResourceInfo) -> Bool { resource.plural == "secrets" && resource.group.isEmpty }
 
     /// The value to store under `storageKey`: sealed with the first key for a Secret.
-    func seal(_ plaintext: [UInt8], resource: ResourceInfo, storageKey: String) throws -> [UInt8] {
+    package func seal(_ plaintext: [UInt8], resource: ResourceInfo, storageKey: String) throws -> [UInt8] {
         guard let key = keys.first, Self.covers(resource) else { return plaintext }
         let box = try AES.GCM.seal(plaintext, using: key.symmetric, authenticating: Array(storageKey.utf8))
         return Array((Self.prefix + key.name + ":").utf8) + Array(box.nonce) + Array(box.ciphertext) + Array(box.tag)
     }
 
     /// The plaintext of a stored value: opened when sealed, as it is otherwise.
-    func open(_ stored: [UInt8], storageKey: String) throws -> [UInt8] {
+    package func open(_ stored: [UInt8], storageKey: String) throws -> [UInt8] {
         let prefix = Array(Self.prefix.utf8)
         guard stored.starts(with: prefix) else { return stored }
         let rest = stored[prefix.count...]

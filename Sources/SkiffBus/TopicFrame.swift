@@ -5,7 +5,8 @@
 ///
 /// Concurrency: pure functions. Must never: change the layout (every publisher and subscriber
 /// of a cluster shares it), or accept a topic containing NUL.
-enum TopicFrame {
+/// `split` is package-visible so that SkiffFuzz can feed it hostile frames.
+package enum TopicFrame {
     static let separator: UInt8 = 0
 
     static func validate(topic: String) throws(BusError) {
@@ -35,7 +36,7 @@ enum TopicFrame {
 
     /// Splits a received frame into its topic and envelope bytes; nil if there is no
     /// separator or the topic is not UTF-8.
-    static func split(_ frame: UnsafeRawBufferPointer) -> (topic: String, body: UnsafeRawBufferPointer)? {
+    package static func split(_ frame: UnsafeRawBufferPointer) -> (topic: String, body: UnsafeRawBufferPointer)? {
         guard let end = frame.firstIndex(of: separator), end > 0 else { return nil }
         guard let topic = String(validating: frame[..<end], as: UTF8.self) else { return nil }
         return (topic, UnsafeRawBufferPointer(rebasing: frame[(end + 1)...]))

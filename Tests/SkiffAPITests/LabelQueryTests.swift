@@ -17,6 +17,10 @@ import Testing
         ("env in (qa,prod,qa)", "env in (prod,qa)"),
         ("env in(prod)", "env in (prod)"),
         ("env in (prod,)", "env in (,prod)"),
+        // The set {""} prints as "()", which Kubernetes' parser reads back as {""} (the
+        // label-selector fuzz harness found the printed form refused).
+        ("env in (,)", "env in ()"),
+        ("env notin ()", "env notin ()"),
         ("tier notin (fe)", "tier notin (fe)"),
         ("partition", "partition"),
         ("!partition", "!partition"),
@@ -45,7 +49,6 @@ import Testing
         ("a in prod", "unable to parse requirement: found 'prod', expected: '('"),
         ("a in (x", "unable to parse requirement: found 'end of string', expected: ',' or ')'"),
         ("a in (x y)", "unable to parse requirement: found 'y', expected: ',' or ')'"),
-        ("a in ()", "unable to parse requirement: for 'in', 'notin' operators, values set can't be empty"),
         ("a=(b)", "unable to parse requirement: found '(', expected: identifier"),
         ("n>x", "unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer"),
         ("a=-x", "unable to parse requirement: invalid label value: \"-x\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"),

@@ -15,7 +15,8 @@ import Testing
         #expect(quantity.string == text)
     }
 
-    @Test(arguments: ["", "m", "1.2.3", "abc", "1 Mi", "1mi", "1e", "--1", "1Z", "Mi1"])
+    /// "0e400" is 0 times infinity, NaN: it trapped in milliValue (a crash the quantity fuzz harness replays).
+    @Test(arguments: ["", "m", "1.2.3", "abc", "1 Mi", "1mi", "1e", "--1", "1Z", "Mi1", "0e400", "-0.0E999"])
     func refusesMalformed(text: String) {
         #expect(Quantity(text) == nil)
     }
@@ -34,6 +35,14 @@ import Testing
     ] as [(IntOrString, Int, Bool, Int)])
     func scalesPercentagesLikeKubernetes(value: IntOrString, total: Int, roundUp: Bool, expected: Int) {
         #expect(value.scaled(total: total, roundUp: roundUp) == expected)
+    }
+
+    /// Rounding up used to trap past Int.max - 99, and the product on overflow (crashes the
+    /// int-or-string fuzz harness replays); a product too large saturates.
+    @Test func hugePercentagesScaleWithoutTrapping() {
+        #expect(IntOrString.string("922337203685477580%").scaled(total: 10, roundUp: true) == 92_233_720_368_547_758)
+        #expect(IntOrString.string("3074457345618258602%").scaled(total: 3, roundUp: true) == 92_233_720_368_547_759)
+        #expect(IntOrString.string("922337203685477580%").scaled(total: 1000, roundUp: false) == Int.max)
     }
 
     @Test func malformedPercentageIsNil() {

@@ -23,8 +23,11 @@ public enum IntOrString: Sendable, Hashable, CustomStringConvertible {
             return Int(value)
         case .string(let text):
             guard text.hasSuffix("%"), let percent = Int(text.dropLast()) else { return nil }
-            let product = percent * total
-            return roundUp ? (product + 99) / 100 : product / 100
+            // maxSurge has no upper bound, so the product can overflow: saturate (more than any
+            // total is as good as unlimited) instead of trapping in the controller.
+            let (product, overflow) = percent.multipliedReportingOverflow(by: total)
+            if overflow { return (percent < 0) == (total < 0) ? Int.max : Int.min }
+            return roundUp && product % 100 > 0 ? product / 100 + 1 : product / 100
         }
     }
 }

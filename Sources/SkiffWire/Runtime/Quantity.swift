@@ -61,10 +61,12 @@ public struct Quantity: Sendable, Hashable, CustomStringConvertible, Expressible
               let mantissa = Double(String(decoding: bytes[numberStart..<index], as: UTF8.self)) else { return nil }
         let suffix = String(decoding: bytes[index...], as: UTF8.self)
         if let factor = suffixes[suffix] { return sign * mantissa * factor }
-        // Decimal exponent: "e3", "E-2".
+        // Decimal exponent: "e3", "E-2". Zero times an overflowing power ("0e400") is NaN, which
+        // no arithmetic on the value survives: not a quantity.
         if let first = suffix.utf8.first, first == UInt8(ascii: "e") || first == UInt8(ascii: "E"),
            let exponent = Int(suffix.dropFirst()), suffix.utf8.count > 1 {
-            return sign * mantissa * pow(10, Double(exponent))
+            let value = sign * mantissa * pow(10, Double(exponent))
+            return value.isNaN ? nil : value
         }
         return nil
     }
