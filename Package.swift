@@ -158,7 +158,8 @@ let package = Package(
 
         // MARK: fuzzing: one libFuzzer harness per decoder of untrusted input (`make fuzz`)
         .target(name: "SkiffFuzz", dependencies: [
-            "SkiffWire", "SkiffBus", "SkiffAPI", "SkiffCtl", "SkiffDNS", "SkiffAPIServer",
+            "SkiffWire", "SkiffBus", "SkiffAPI", "SkiffCtl", "SkiffDNS", "SkiffAPIServer", "SkiffClient",
+            .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
         .executableTarget(name: "skiff-fuzz", dependencies: ["SkiffFuzz"], swiftSettings: strict),
 

@@ -30,6 +30,10 @@ public enum FuzzHarnesses {
         // Secrets at rest: the key file and what the store hands back.
         SecretHarnesses.keyFile,
         SecretHarnesses.sealedValue,
+        // Credentials: the token file, every request's bearer token, every client's kubeconfig.
+        AuthHarnesses.tokenFile,
+        AuthHarnesses.serviceAccountToken,
+        AuthHarnesses.kubeconfig,
     ]
 
     public static func named(_ name: String) -> FuzzHarness? { all.first { $0.name == name } }

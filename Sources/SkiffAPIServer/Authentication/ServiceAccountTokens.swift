@@ -13,27 +13,43 @@
 import Crypto
 import Foundation
 
-struct ServiceAccountClaims: Codable, Sendable, Equatable {
-    struct Reference: Codable, Sendable, Equatable {
-        var name: String
-        var uid: String
+public struct ServiceAccountClaims: Codable, Sendable, Equatable {
+    public struct Reference: Codable, Sendable, Equatable {
+        public var name: String
+        public var uid: String
+
+        public init(name: String, uid: String) {
+            self.name = name
+            self.uid = uid
+        }
     }
 
     /// The `kubernetes.io` claim: which account, in which namespace, bound to what.
-    struct Binding: Codable, Sendable, Equatable {
-        var namespace: String
-        var serviceaccount: Reference
-        var pod: Reference?
-        var secret: Reference?
+    public struct Binding: Codable, Sendable, Equatable {
+        public var namespace: String
+        public var serviceaccount: Reference
+        public var pod: Reference?
+        public var secret: Reference?
+
+        public init(namespace: String, serviceaccount: Reference, pod: Reference? = nil, secret: Reference? = nil) {
+            self.namespace = namespace
+            self.serviceaccount = serviceaccount
+            self.pod = pod
+            self.secret = secret
+        }
     }
 
-    var iss: String
-    var sub: String
-    var aud: [String]
-    var exp: Int64
-    var iat: Int64
-    var nbf: Int64
-    var kubernetes: Binding
+    public var iss: String
+    public var sub: String
+    public var aud: [String]
+    public var exp: Int64
+    public var iat: Int64
+    public var nbf: Int64
+    public var kubernetes: Binding
+
+    public init(iss: String, sub: String, aud: [String], exp: Int64, iat: Int64, nbf: Int64, kubernetes: Binding) {
+        (self.iss, self.sub, self.aud, self.exp, self.iat, self.nbf, self.kubernetes) = (iss, sub, aud, exp, iat, nbf, kubernetes)
+    }
 
     enum CodingKeys: String, CodingKey {
         case iss, sub, aud, exp, iat, nbf
@@ -41,12 +57,12 @@ struct ServiceAccountClaims: Codable, Sendable, Equatable {
     }
 }
 
-struct ServiceAccountTokens: Sendable {
-    static let issuer = "https://kubernetes.default.svc.cluster.local"
-    static let defaultAudience = issuer
+public struct ServiceAccountTokens: Sendable {
+    public static let issuer = "https://kubernetes.default.svc.cluster.local"
+    public static let defaultAudience = issuer
 
-    struct TokenError: Error, CustomStringConvertible, Equatable {
-        var description: String
+    public struct TokenError: Error, CustomStringConvertible, Equatable {
+        public var description: String
     }
 
     /// The key's raw scalar (swift-crypto's key type is not Sendable; it is rebuilt per use).
@@ -56,7 +72,7 @@ struct ServiceAccountTokens: Sendable {
 
     private var key: P256.Signing.PrivateKey { try! P256.Signing.PrivateKey(rawRepresentation: keyBytes) }
 
-    init(key: P256.Signing.PrivateKey) {
+    public init(key: P256.Signing.PrivateKey) {
         keyBytes = key.rawRepresentation
         keyID = Self.base64URL(Data(SHA256.hash(data: key.publicKey.derRepresentation)).prefix(16))
     }
@@ -73,7 +89,7 @@ struct ServiceAccountTokens: Sendable {
 
     static func newKeyFile() -> String { P256.Signing.PrivateKey().pemRepresentation + "\n" }
 
-    func sign(_ claims: ServiceAccountClaims) throws -> String {
+    public func sign(_ claims: ServiceAccountClaims) throws -> String {
         let header = #"{"alg":"ES256","kid":"\#(keyID)","typ":"JWT"}"#
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -84,7 +100,7 @@ struct ServiceAccountTokens: Sendable {
 
     /// The claims of a token this key signed, if it is well formed, in date, and meant for
     /// `audience`; why not otherwise.
-    func verify(_ token: String, now: Int64, audience: String = defaultAudience) throws(TokenError) -> ServiceAccountClaims {
+    public func verify(_ token: String, now: Int64, audience: String = defaultAudience) throws(TokenError) -> ServiceAccountClaims {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerData = Self.decodeBase64URL(parts[0]),
               let payload = Self.decodeBase64URL(parts[1]), let signatureData = Self.decodeBase64URL(parts[2]) else {

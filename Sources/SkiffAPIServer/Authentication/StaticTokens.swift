@@ -6,15 +6,17 @@
 /// token given twice (the whole file is refused, naming the line).
 import Foundation
 
-struct StaticTokens: Sendable {
+public struct StaticTokens: Sendable {
     private let users: [String: UserInfo]
 
-    var count: Int { users.count }
+    public var count: Int { users.count }
+    /// Every token the file gives out.
+    public var tokens: [String] { Array(users.keys) }
 
     init(_ users: [String: UserInfo] = [:]) { self.users = users }
 
-    struct ParseError: Error, CustomStringConvertible, Equatable {
-        var description: String
+    public struct ParseError: Error, CustomStringConvertible, Equatable {
+        public var description: String
     }
 
     static func load(path: String) throws(ParseError) -> StaticTokens {
@@ -24,7 +26,7 @@ struct StaticTokens: Sendable {
         return try parse(text, source: path)
     }
 
-    static func parse(_ text: String, source: String = "token file") throws(ParseError) -> StaticTokens {
+    public static func parse(_ text: String, source: String = "token file") throws(ParseError) -> StaticTokens {
         var users: [String: UserInfo] = [:]
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
@@ -46,7 +48,7 @@ struct StaticTokens: Sendable {
     }
 
     /// The user a token belongs to, with the group every authenticated user is in.
-    func user(for token: String) -> UserInfo? {
+    public func user(for token: String) -> UserInfo? {
         guard var user = users[token] else { return nil }
         if !user.groups.contains(Authentication.authenticatedGroup) { user.groups.append(Authentication.authenticatedGroup) }
         return user

@@ -8,10 +8,16 @@ import SkiffAPI
 
 /// An authenticated identity: a user name ("admin", "system:node:node-1",
 /// "system:serviceaccount:default:builder"), its uid, and its groups.
-struct UserInfo: Sendable, Equatable {
-    var name: String
-    var uid: String = ""
-    var groups: [String] = []
+public struct UserInfo: Sendable, Equatable {
+    public var name: String
+    public var uid: String = ""
+    public var groups: [String] = []
+
+    public init(name: String, uid: String = "", groups: [String] = []) {
+        self.name = name
+        self.uid = uid
+        self.groups = groups
+    }
 }
 
 /// What a request would do, in the terms RBAC rules speak: verb, API group, resource,
