@@ -169,6 +169,24 @@ public final class APIClient: Sendable {
         return try decodeObject(try await send(call))
     }
 
+    /// Whether `user` (nil: the caller itself) may do what `attributes` say: a
+    /// SubjectAccessReview, or a SelfSubjectAccessReview for the caller.
+    public func reviewAccess(_ attributes: ResourceAttributes, user: String? = nil,
+                             groups: [String] = []) async throws -> SubjectAccessReviewStatus {
+        var call = Request(verb: "create", group: "authorization.k8s.io", version: "v1")
+        if let user {
+            call.resource = "subjectaccessreviews"
+            call.body = try SubjectAccessReview(spec: SubjectAccessReviewSpec(resourceAttributes: attributes, user: user,
+                                                                              groups: groups)).serializedBytes()
+            call.bodyType = SubjectAccessReview.protoName
+            return try SubjectAccessReview(serializedBytes: try await send(call).object ?? []).status ?? SubjectAccessReviewStatus()
+        }
+        call.resource = "selfsubjectaccessreviews"
+        call.body = try SelfSubjectAccessReview(spec: SelfSubjectAccessReviewSpec(resourceAttributes: attributes)).serializedBytes()
+        call.bodyType = SelfSubjectAccessReview.protoName
+        return try SelfSubjectAccessReview(serializedBytes: try await send(call).object ?? []).status ?? SubjectAccessReviewStatus()
+    }
+
     // MARK: watch
 
     /// Changes after `resourceVersion` ("" or "0": from now), in order, until the consumer stops

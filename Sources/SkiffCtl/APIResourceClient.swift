@@ -114,19 +114,6 @@ public struct APIResourceClient: ResourceClient {
 
     public func reviewAccess(_ attributes: ResourceAttributes, user: String?,
                              groups: [String]) async throws -> SubjectAccessReviewStatus {
-        var call = Request(verb: "create", group: "authorization.k8s.io", version: "v1")
-        if let user {
-            call.resource = "subjectaccessreviews"
-            call.body = try SubjectAccessReview(spec: SubjectAccessReviewSpec(resourceAttributes: attributes, user: user,
-                                                                              groups: groups)).serializedBytes()
-            call.bodyType = SubjectAccessReview.protoName
-            let reply = try await client.send(call)
-            return try SubjectAccessReview(serializedBytes: reply.object ?? []).status ?? SubjectAccessReviewStatus()
-        }
-        call.resource = "selfsubjectaccessreviews"
-        call.body = try SelfSubjectAccessReview(spec: SelfSubjectAccessReviewSpec(resourceAttributes: attributes)).serializedBytes()
-        call.bodyType = SelfSubjectAccessReview.protoName
-        let reply = try await client.send(call)
-        return try SelfSubjectAccessReview(serializedBytes: reply.object ?? []).status ?? SubjectAccessReviewStatus()
+        try await client.reviewAccess(attributes, user: user, groups: groups)
     }
 }

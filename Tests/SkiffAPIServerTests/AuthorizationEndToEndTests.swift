@@ -16,17 +16,8 @@ import Testing
 
     /// A plane whose token file also has alice and bob (no groups) and node-1.
     static func withUsers(_ body: (ControlPlane, APIClient) async throws -> Void) async throws {
-        let plane = try ControlPlane()
-        plane.extraTokenLines = ["\(aliceToken),alice,alice-uid", "\(bobToken),bob,bob-uid",
-                                 "\(nodeToken),system:node:node-1,node-1,\"system:nodes\""]
-        do {
-            try await plane.start()
-            try await body(plane, plane.client!)
-        } catch {
-            await plane.stop()
-            throw error
-        }
-        await plane.stop()
+        try await withPlane(extraTokenLines: ["\(aliceToken),alice,alice-uid", "\(bobToken),bob,bob-uid",
+                                              "\(nodeToken),system:node:node-1,node-1,\"system:nodes\""], body)
     }
 
     static func client(_ plane: ControlPlane, token: String) throws -> APIClient {
@@ -154,18 +145,7 @@ import Testing
             let alice = try Self.client(plane, token: Self.aliceToken)
             defer { Task { await alice.close() } }
             func review(_ client: APIClient, user: String?, verb: String, resource: String, namespace: String) async throws -> Bool? {
-                let attributes = ResourceAttributes(namespace: namespace, verb: verb, resource: resource)
-                var call = Request(verb: "create", group: "authorization.k8s.io", version: "v1")
-                if let user {
-                    call.resource = "subjectaccessreviews"
-                    call.body = try SubjectAccessReview(spec: SubjectAccessReviewSpec(resourceAttributes: attributes, user: user)).serializedBytes()
-                    call.bodyType = SubjectAccessReview.protoName
-                    return try SubjectAccessReview(serializedBytes: try await client.send(call).object ?? []).status?.allowed
-                }
-                call.resource = "selfsubjectaccessreviews"
-                call.body = try SelfSubjectAccessReview(spec: SelfSubjectAccessReviewSpec(resourceAttributes: attributes)).serializedBytes()
-                call.bodyType = SelfSubjectAccessReview.protoName
-                return try SelfSubjectAccessReview(serializedBytes: try await client.send(call).object ?? []).status?.allowed
+                try await client.reviewAccess(ResourceAttributes(namespace: namespace, verb: verb, resource: resource), user: user).allowed
             }
             #expect(try await review(alice, user: nil, verb: "list", resource: "pods", namespace: "default") == true)
             #expect(try await review(alice, user: nil, verb: "delete", resource: "pods", namespace: "default") == false)

@@ -5,8 +5,10 @@ import SkiffTestSupport
 import SkiffWire
 
 /// Runs `body` against a freshly started store + apiserver, and stops both on every path.
-func withPlane(_ body: (ControlPlane, APIClient) async throws -> Void) async throws {
+/// `extraTokenLines`: users besides the admin (token-file lines).
+func withPlane(extraTokenLines: [String] = [], _ body: (ControlPlane, APIClient) async throws -> Void) async throws {
     let plane = try ControlPlane()
+    plane.extraTokenLines = extraTokenLines
     do {
         try await plane.start()
         try await body(plane, plane.client!)

@@ -65,11 +65,7 @@ final class KubeletAuthorizer: Sendable {
         let client = try APIClient(ClientConfig(server: server, events: events, token: token, timeout: .seconds(10),
                                                 component: "kubelet-authorizer"))
         defer { Task { await client.close() } }
-        var call = Request(verb: "create", group: "authorization.k8s.io", version: "v1", resource: "selfsubjectaccessreviews")
-        call.body = try SelfSubjectAccessReview(spec: SelfSubjectAccessReviewSpec(resourceAttributes: attributes)).serializedBytes()
-        call.bodyType = SelfSubjectAccessReview.protoName
-        let reply = try await client.send(call)
-        return try SelfSubjectAccessReview(serializedBytes: reply.object ?? []).status?.allowed == true
+        return try await client.reviewAccess(attributes).allowed == true
     }
 
     static func unauthorized() -> KubeletResponse {
