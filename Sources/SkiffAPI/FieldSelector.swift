@@ -136,6 +136,9 @@ extension FieldSelector {
                 result.append(character)
             }
         }
+        // A backslash before trailing spaces ("a=b\ ") is left dangling by the trimming: taking
+        // it as escaping nothing would make a value no printed selector can express.
+        if escaping { throw SelectorError("invalid field selector: '\(text)': a trailing '\\' escapes nothing") }
         return result
     }
 

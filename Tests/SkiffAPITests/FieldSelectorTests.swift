@@ -39,6 +39,8 @@ import Testing
         ("a=b=c", "invalid field selector: 'a=b=c': '=' in a value must be escaped as '\\='"),
         ("a=b\\x", "invalid field selector: 'a=b\\x': invalid escape sequence '\\x'"),
         ("a=b\\", "invalid field selector: 'a=b\\': a trailing '\\' escapes nothing"),
+        // Once silently dropped, leaving a value that ends in a space (found by the field-selector fuzz harness).
+        ("a=b \\ ", "invalid field selector: 'a=b \\ ': a trailing '\\' escapes nothing"),
     ])
     func refusesMalformedSelectors(_ text: String, _ message: String) {
         #expect(throws: SelectorError(message)) { try FieldSelector.parse(text) }
