@@ -35,7 +35,10 @@ public struct Kubeconfig: Sendable, Equatable {
         func fail(_ why: String) -> LoadError { LoadError(description: "kubeconfig \(source): \(why)") }
         let root: [String: Any]
         do {
-            guard let loaded = try Yams.load(yaml: text) as? [String: Any] else { throw fail("not a mapping") }
+            // compose, not load: Yams' load traps on a mapping key that is not a string.
+            guard let node = try Yams.compose(yaml: text), let loaded = plain(node) as? [String: Any] else {
+                throw fail("not a mapping")
+            }
             root = loaded
         } catch let error as LoadError {
             throw error
@@ -74,6 +77,26 @@ public struct Kubeconfig: Sendable, Equatable {
             }
         }
         return config
+    }
+
+    /// A YAML node as strings, arrays and dictionaries; mapping entries whose key is not a
+    /// scalar are left out (no field Skiff reads has such a key).
+    private static func plain(_ node: Node) -> Any? {
+        switch node {
+        case .scalar(let scalar):
+            return scalar.string
+        case .sequence(let sequence):
+            return sequence.map { plain($0) as Any }
+        case .mapping(let mapping):
+            var dictionary: [String: Any] = [:]
+            for (key, value) in mapping {
+                guard case .scalar(let name) = key else { continue }
+                dictionary[name.string] = plain(value)
+            }
+            return dictionary
+        case .alias:
+            return nil
+        }
     }
 
     /// The `field` mapping of the entry called `name` in the list `list` (clusters, users, contexts).

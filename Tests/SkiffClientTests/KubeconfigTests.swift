@@ -51,6 +51,8 @@ import Testing
         ("current-context: c\ncontexts: {c: 1}\n", "kubeconfig k: contexts: must be a list"),
         ("[1, 2\n", "kubeconfig k: not YAML"),
         ("- a\n", "kubeconfig k: not a mapping"),
+        // A mapping as a key (found by the kubeconfig fuzz harness: Yams' untyped loader trapped).
+        ("current-context: c\n{a: b}: c\ncontexts: []\n", "kubeconfig k: contexts: no context named \"c\""),
     ])
     func aBrokenFileIsRefusedNamingTheField(text: String, problem: String) {
         #expect { try Kubeconfig.parse(text, source: "k") } throws: { "\($0)".hasPrefix(problem) }

@@ -11,7 +11,7 @@ import Foundation
 import SkiffValidation
 import SkiffWire
 import class Yams.YAMLDecoder
-import func Yams.load
+import func Yams.compose
 
 enum StaticPods {
     static let mirrorAnnotation = "kubernetes.io/config.mirror"
@@ -38,7 +38,8 @@ enum StaticPods {
     }
 
     static func pod(from text: String, nodeName: String) throws -> Pod {
-        guard let kind = (try? Yams.load(yaml: text) as? [String: Any])?["kind"] as? String, kind == "Pod" else {
+        // compose, not load: Yams' load traps on a mapping key that is not a string.
+        guard let node = try? Yams.compose(yaml: text), node["kind"]?.string == "Pod" else {
             throw StaticPodError("a static pod manifest holds one object of kind Pod")
         }
         var pod = try YAMLDecoder().decode(Pod.self, from: text)
