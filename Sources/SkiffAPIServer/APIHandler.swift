@@ -66,13 +66,13 @@ struct APIHandler: Sendable {
         case ("create", "binding"), ("update", "binding"):
             return try await bind(request, scope)
         case ("update", ""), ("update", "status"):
-            return try await update(request, scope)
+            return try await update(request, scope, user: user)
         case ("update", "scale"):
             return try await updateScale(request, scope)
         case ("update", "finalize"):
             return try await finalize(request, scope)
         case ("patch", ""), ("patch", "status"):
-            return try await patch(request, scope)
+            return try await patch(request, scope, user: user)
         case ("delete", ""):
             return try await delete(scope, request.deleteOptions, dryRun: !(request.dryRun ?? []).isEmpty)
         case ("deletecollection", ""):
@@ -122,6 +122,7 @@ struct APIHandler: Sendable {
             object = try await ServiceAccountAdmission.admit(pod, namespace: scope.namespace, registry: registry)
         }
         try scope.validate(Validation.validateCreate(object), object)
+        try await access.checkNoEscalation(object, scope, by: user)
         try await access.admitWrite(scope, name: meta.name ?? "", registry: registry)
         let key = StorageKey(resource: scope.resource, namespace: scope.namespace, name: meta.name ?? "")
         let dryRun = !(request.dryRun ?? []).isEmpty
@@ -145,7 +146,7 @@ struct APIHandler: Sendable {
 
     // MARK: update and patch
 
-    private func update(_ request: Request, _ scope: RequestScope) async throws -> Response {
+    private func update(_ request: Request, _ scope: RequestScope, user: UserInfo) async throws -> Response {
         let incoming = try scope.decodeBody(request)
         try scope.checkNamespace(of: incoming.metadata ?? ObjectMeta())
         if let name = incoming.metadata?.name, !name.isEmpty, name != scope.name {
@@ -155,7 +156,7 @@ struct APIHandler: Sendable {
         if let rv = incoming.metadata?.resourceVersion, !rv.isEmpty, pinned == nil {
             throw APIError.badRequest("invalid resourceVersion \"\(rv)\" on \(scope.resource.kind) \"\(scope.name)\"")
         }
-        return try await write(scope, pinnedRevision: pinned, dryRun: !(request.dryRun ?? []).isEmpty) { current in
+        return try await write(scope, pinnedRevision: pinned, dryRun: !(request.dryRun ?? []).isEmpty, user: user) { current in
             // A uid in the body is a precondition: the caller means that object, not a namesake.
             if let uid = incoming.metadata?.uid, !uid.isEmpty, uid != current.object.metadata?.uid {
                 throw APIError.conflict(scope.resource.groupResource, scope.name,
@@ -165,14 +166,14 @@ struct APIHandler: Sendable {
         }
     }
 
-    private func patch(_ request: Request, _ scope: RequestScope) async throws -> Response {
+    private func patch(_ request: Request, _ scope: RequestScope, user: UserInfo) async throws -> Response {
         let kind = request.patchType ?? "application/merge-patch+json"
         guard kind == "application/merge-patch+json" else {
             throw APIError(code: 415, reason: .unknown,
                            message: "the patch type \(kind) is not supported; use application/merge-patch+json")
         }
         let document = request.patch ?? []
-        return try await write(scope, pinnedRevision: nil, dryRun: !(request.dryRun ?? []).isEmpty) { current in
+        return try await write(scope, pinnedRevision: nil, dryRun: !(request.dryRun ?? []).isEmpty, user: user) { current in
             do {
                 var patched = try MergePatch.apply(Data(document), to: current.object)
                 // A patch that names a resourceVersion is a precondition on it, as in Kubernetes.
@@ -191,7 +192,7 @@ struct APIHandler: Sendable {
 
     /// The shared write path of update, patch and status: merge the caller's object with what
     /// the caller may not change, default, validate, bump generation, and compare-and-swap.
-    private func write(_ scope: RequestScope, pinnedRevision: Int64?, dryRun: Bool,
+    private func write(_ scope: RequestScope, pinnedRevision: Int64?, dryRun: Bool, user: UserInfo,
                        _ proposed: @escaping (ObjectRegistry.Stored) async throws -> any APIObject) async throws -> Response {
         let statusOnly = scope.subresource == "status"
         let (object, _) = try await registry.guaranteedUpdate(scope.key, pinnedRevision: pinnedRevision, dryRun: dryRun,
@@ -207,6 +208,7 @@ struct APIHandler: Sendable {
             merged = Defaulting.defaulted(merged)
             try scope.validate(statusOnly ? Validation.validateStatusUpdate(merged, old: current.object)
                                           : Validation.validateUpdate(merged, old: current.object), merged)
+            try await access.checkNoEscalation(merged, scope, by: user, replacing: current.object)
             if ObjectMerge.specChanged(merged, from: current.bytes, hasStatus: scope.resource.hasStatus,
                                       registry: registry) {
                 merged.metadata?.generation = (current.object.metadata?.generation ?? 0) + 1

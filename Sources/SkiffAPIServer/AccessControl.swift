@@ -51,13 +51,46 @@ struct AccessControl: Sendable {
         return policy.authorize(attributes)
     }
 
+    /// RBAC escalation prevention (see EscalationCheck) for a write of a role or binding. An
+    /// update that grants nothing new (the garbage collector editing ownerReferences, a label)
+    /// passes, as Kubernetes lets the garbage collector through.
+    func checkNoEscalation(_ object: any APIObject, _ scope: RequestScope, by user: UserInfo,
+                           replacing old: (any APIObject)? = nil) async throws {
+        if let old, EscalationCheck.grantsTheSame(object, old) { return }
+        guard !user.groups.contains(Authentication.mastersGroup),
+              let grant = EscalationCheck.granted(by: object, namespace: scope.namespace,
+                                                  roleRules: { policy.rules(of: $0, namespace: $1) }) else { return }
+        let name = object.metadata?.name ?? scope.name
+        // The `escalate` verb on the role, or `bind` on the role a binding names, waives the check.
+        var waiver = AuthorizationAttributes(user: user, verb: "escalate", apiGroup: EscalationCheck.rbacGroup,
+                                             resource: scope.resource.plural, namespace: scope.namespace, name: name)
+        if let target = grant.bindTarget {
+            waiver.verb = "bind"
+            waiver.resource = target.kind == "Role" ? "roles" : "clusterroles"
+            waiver.name = target.name ?? ""
+        }
+        if try await decide(waiver) == .allow { return }
+        let missing = EscalationCheck.uncovered(grant.rules, held: policy.rules(for: user, namespace: grant.scope))
+        guard missing.isEmpty else { throw EscalationCheck.refusal(scope.resource, name: name, user: user, missing: missing) }
+    }
+
     /// The part of Kubernetes' NodeRestriction admission that needs the object: a node creates
-    /// pods only as mirror pods of its static pods, bound to itself.
+    /// pods only as mirror pods of its static pods, bound to itself, referencing no Secret,
+    /// ConfigMap, claim or ServiceAccount (else a node could read any of them through its own
+    /// mirror pod).
     func admitNodeCreate(_ object: any APIObject, by user: UserInfo) throws {
         guard let node = NodeAuthorizer.nodeName(of: user), let pod = object as? Pod else { return }
+        let refuse = { (why: String) in
+            APIError.forbidden(GroupResource(group: "", resource: "pods"), pod.metadata?.name ?? "", "node \"\(node)\" \(why)")
+        }
         guard pod.metadata?.annotations[ServiceAccountAdmission.mirrorAnnotation] != nil, pod.spec?.nodeName == node else {
-            throw APIError.forbidden(GroupResource(group: "", resource: "pods"), pod.metadata?.name ?? "",
-                                     "node \"\(node)\" can only create mirror pods bound to itself")
+            throw refuse("can only create mirror pods bound to itself")
+        }
+        if let referenced = PodReferences.objects(pod).first {
+            throw refuse("can not create pods that reference \(referenced.kind.rawValue)s (\(referenced.name))")
+        }
+        if let account = pod.spec?.serviceAccountName ?? pod.spec?.serviceAccount, !account.isEmpty {
+            throw refuse("can not create pods that use service accounts (\(account))")
         }
     }
 

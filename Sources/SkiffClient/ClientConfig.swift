@@ -50,16 +50,17 @@ public struct ClientConfig: Sendable {
     /// Fills in what the kubeconfig provides (the token, and endpoints when none are given);
     /// a kubeconfig that does not load is an error, never silently skipped. Components started
     /// by compose find theirs through SKIFF_KUBECONFIG, which tests may also set for children.
-    public func resolvingKubeconfig() throws(APIError) -> ClientConfig {
+    public func resolvingKubeconfig(environment: [String: String] = ProcessInfo.processInfo.environment) throws(APIError) -> ClientConfig {
         var config = self
-        if config.kubeconfig == nil, config.token == nil {
-            config.kubeconfig = ProcessInfo.processInfo.environment["SKIFF_KUBECONFIG"]
-        }
-        if config.token == nil, let token = ProcessInfo.processInfo.environment["SKIFF_TOKEN"] { config.token = token }
+        if config.kubeconfig == nil, config.token == nil { config.kubeconfig = environment["SKIFF_KUBECONFIG"] }
+        if config.token == nil, let token = environment["SKIFF_TOKEN"] { config.token = token }
         guard let path = config.kubeconfig else { return config }
         let loaded: Kubeconfig
         do { loaded = try Kubeconfig.load(path: path) } catch { throw APIError.unauthorized(error.description) }
-        if config.token == nil { config.token = loaded.token }
+        // The kubeconfig's server only with the kubeconfig's own credentials: a token given
+        // apart (SKIFF_TOKEN) never goes to a server some file in the working directory names.
+        guard config.token == nil else { return config }
+        config.token = loaded.token
         if config.server == nil, let server = loaded.server {
             config.server = server
             config.events = config.events ?? loaded.events

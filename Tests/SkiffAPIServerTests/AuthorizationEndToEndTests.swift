@@ -179,11 +179,85 @@ import Testing
             // Its own Node, not another's.
             _ = try await node.create(Node(metadata: ObjectMeta(name: "node-1")))
             await #expect { _ = try await node.create(Node(metadata: ObjectMeta(name: "node-2"))) } throws: { ($0 as? APIError)?.code == 403 }
+            var anonymous = Node(metadata: ObjectMeta())
+            anonymous.metadata?.generateName = "node-"
+            await #expect { _ = try await node.create(anonymous) } throws: { ($0 as? APIError)?.code == 403 }
+            // A mirror pod of its own that references a Secret would open that Secret to it: refused.
+            var mirror = Pod(metadata: ObjectMeta(name: "static-node-1", namespace: "kube-system"),
+                             spec: PodSpec(volumes: [Volume(name: "s", secret: SecretVolumeSource(secretName: "theirs"))],
+                                           containers: [Container(name: "c", image: "busybox")], nodeName: "node-1"))
+            mirror.metadata?.annotations = ["kubernetes.io/config.mirror": "x"]
+            await #expect { _ = try await node.create(mirror) } throws: { "\($0)".contains("can not create pods that reference") }
+            mirror.spec?.volumes = []
+            _ = try await node.create(mirror)
             // Pods only as mirror pods of its own.
             await #expect { _ = try await node.create(Pod(metadata: ObjectMeta(name: "q", namespace: "default"),
                                                           spec: PodSpec(containers: [Container(name: "c", image: "busybox")]))) } throws: {
                 ($0 as? APIError)?.code == 403
             }
+        }
+    }
+}
+
+@Suite struct EscalationTests {
+    static func rule(_ verbs: [String], _ groups: [String], _ resources: [String], names: [String] = []) -> PolicyRule {
+        PolicyRule(verbs: verbs, apiGroups: groups, resources: resources, resourceNames: names)
+    }
+
+    struct Row: Sendable, CustomTestStringConvertible {
+        var wanted: PolicyRule, covered: Bool
+        var testDescription: String { "\(wanted.verbs) \(wanted.apiGroups) \(wanted.resources) \(wanted.resourceNames) → \(covered)" }
+    }
+
+    static let held = [rule(["get", "list"], [""], ["pods", "configmaps"]), rule(["*"], ["apps"], ["deployments", "*/scale"]),
+                       rule(["get"], [""], ["secrets"], names: ["one"])]
+
+    @Test(arguments: [
+        Row(wanted: rule(["get"], [""], ["pods"]), covered: true),
+        Row(wanted: rule(["get", "list"], [""], ["pods", "configmaps"]), covered: true),
+        Row(wanted: rule(["delete"], [""], ["pods"]), covered: false),
+        Row(wanted: rule(["*"], [""], ["pods"]), covered: false),
+        Row(wanted: rule(["get"], ["*"], ["pods"]), covered: false),
+        Row(wanted: rule(["get"], [""], ["*"]), covered: false),
+        Row(wanted: rule(["update"], ["apps"], ["deployments/scale"]), covered: true),
+        Row(wanted: rule(["patch"], ["apps"], ["deployments"]), covered: true),
+        Row(wanted: rule(["get"], [""], ["secrets"], names: ["one"]), covered: true),
+        Row(wanted: rule(["get"], [""], ["secrets"], names: ["one", "two"]), covered: false),
+        Row(wanted: rule(["get"], [""], ["secrets"]), covered: false),
+    ])
+    func aRuleIsCoveredOnlyByRulesGrantingAllOfIt(_ row: Row) {
+        #expect(row.wanted.isCovered(by: Self.held) == row.covered)
+    }
+
+    @Test func aNamespaceAdminCannotGrantMoreThanItHolds() async throws {
+        try await withPlane(extraTokenLines: ["\(AuthorizationEndToEndTests.aliceToken),alice,alice-uid"]) { plane, admin in
+            _ = try await admin.create(Namespace(metadata: ObjectMeta(name: "team-a")))
+            func binding(_ name: String, to role: String, kind: String = "ClusterRole", subject: String) -> RoleBinding {
+                RoleBinding(metadata: ObjectMeta(name: name, namespace: "team-a"),
+                            subjects: [Subject(kind: "User", apiGroup: "rbac.authorization.k8s.io", name: subject)],
+                            roleRef: RoleRef(apiGroup: "rbac.authorization.k8s.io", kind: kind, name: role))
+            }
+            _ = try await admin.create(binding("alice-admin", to: "admin", subject: "alice"))
+            let alice = try AuthorizationEndToEndTests.client(plane, token: AuthorizationEndToEndTests.aliceToken)
+            defer { Task { await alice.close() } }
+            // What she holds she may hand on; cluster-admin she does not hold, not even in team-a.
+            _ = try await alice.create(binding("bob-view", to: "view", subject: "bob"))
+            await #expect { _ = try await alice.create(binding("bob-root", to: "cluster-admin", subject: "bob")) } throws: {
+                "\($0)".contains("user \"alice\"") && "\($0)".contains("is attempting to grant RBAC permissions not currently held")
+            }
+            // Nor write a Role with more than she has, or turn her own binding into one to cluster-admin.
+            await #expect { _ = try await alice.create(Role(metadata: ObjectMeta(name: "all", namespace: "team-a"),
+                                                            rules: [EscalationTests.rule(["*"], ["*"], ["*"])])) } throws: {
+                ($0 as? APIError)?.code == 403
+            }
+            _ = try await alice.create(Role(metadata: ObjectMeta(name: "pods", namespace: "team-a"),
+                                            rules: [EscalationTests.rule(["get"], [""], ["pods"])]))
+            // With the bind verb on cluster-admin, the binding is hers to make.
+            _ = try await admin.create(Role(metadata: ObjectMeta(name: "binder", namespace: "team-a"),
+                                            rules: [PolicyRule(verbs: ["bind"], apiGroups: ["rbac.authorization.k8s.io"],
+                                                               resources: ["clusterroles"], resourceNames: ["cluster-admin"])]))
+            _ = try await admin.create(binding("alice-binder", to: "binder", kind: "Role", subject: "alice"))
+            _ = try await alice.create(binding("bob-root", to: "cluster-admin", subject: "bob"))
         }
     }
 }

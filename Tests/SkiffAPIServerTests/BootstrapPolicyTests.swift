@@ -29,12 +29,14 @@ import SkiffWire
         AccessCase(request(scheduler, "update", "nodes", named: "node-1"), false),
         AccessCase(request(scheduler, "get", "secrets", in: "team-a", named: "web-tls"), false),
 
-        AccessCase(request(People.node1, "create", "nodes"), true),
+        AccessCase(request(People.node1, "create", "nodes", named: "node-1"), true),
+        // A node's create names what it creates (the apiserver takes the name from the body).
+        AccessCase(request(People.node1, "create", "nodes"), false),
         AccessCase(request(People.node1, "get", "nodes", named: "node-1"), true),
         AccessCase(request(People.node1, "watch", "pods"), true),
         AccessCase(request(People.node1, "create", "pods", in: "kube-system"), true),
         AccessCase(request(People.node1, "get", "leases", group: leases, in: "kube-node-lease", named: "node-1"), true),
-        AccessCase(request(People.node1, "create", "leases", group: leases, in: "kube-node-lease"), true),
+        AccessCase(request(People.node1, "create", "leases", group: leases, in: "kube-node-lease", named: "node-1"), true),
         AccessCase(request(People.node1, "update", "leases", group: leases, in: "kube-node-lease", named: "node-1"), true),
         AccessCase(request(People.node1, "update", "events", in: "team-a", named: "web.1"), true),
         AccessCase(request(People.node1, "delete", "secrets", in: "team-a", named: "web-tls"), false),

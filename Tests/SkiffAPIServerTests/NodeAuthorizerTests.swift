@@ -124,7 +124,7 @@ import SkiffWire
         (request(People.node1, "update", "nodes", named: "node-2"), .deny("node 'node-1' cannot modify node 'node-2'")),
         (request(People.node1, "patch", "nodes/status", named: "node-2"), .deny("node 'node-1' cannot modify node 'node-2'")),
         (request(People.node1, "delete", "nodes", named: "node-2"), .deny("node 'node-1' cannot modify node 'node-2'")),
-        (request(People.node1, "create", "nodes"), .noOpinion),
+        (request(People.node1, "create", "nodes"), .deny("node 'node-1' can only create its own node, by name")),
         (request(People.node1, "get", "nodes", named: "node-2"), .noOpinion),
         (request(People.node1, "update", "leases", group: "coordination.k8s.io", in: "kube-node-lease", named: "node-1"), .allow),
         (request(People.node1, "update", "leases", group: "coordination.k8s.io", in: "kube-node-lease", named: "node-2"),

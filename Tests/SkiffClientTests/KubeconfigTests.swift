@@ -64,14 +64,19 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         var config = ClientConfig(token: nil)
         config.kubeconfig = path
-        let resolved = try config.resolvingKubeconfig()
+        let resolved = try config.resolvingKubeconfig(environment: [:])
         #expect(resolved.token == "admin-token" && resolved.server == "ipc:///var/run/apiserver.sock")
         var explicit = ClientConfig(server: "ipc:///elsewhere", token: "mine")
         explicit.kubeconfig = path
-        let kept = try explicit.resolvingKubeconfig()
+        let kept = try explicit.resolvingKubeconfig(environment: [:])
         #expect(kept.token == "mine" && kept.server == "ipc:///elsewhere")
         var missing = ClientConfig()
         missing.kubeconfig = path + "-missing"
-        #expect(throws: (any Error).self) { try missing.resolvingKubeconfig() }
+        #expect(throws: (any Error).self) { try missing.resolvingKubeconfig(environment: [:]) }
+        // A token given apart never goes to the kubeconfig's server.
+        var apart = ClientConfig(token: "from-environment")
+        apart.kubeconfig = path
+        let separate = try apart.resolvingKubeconfig(environment: [:])
+        #expect(separate.token == "from-environment" && separate.server == nil)
     }
 }

@@ -99,7 +99,8 @@ private struct NodeRequest {
     }
 
     private func own(kind: String) -> AuthorizationDecision {
-        if attributes.name.isEmpty { return .noOpinion }
+        // A create without a name (generateName) cannot be the node's own.
+        if attributes.name.isEmpty { return .deny("node '\(node)' can only create its own \(kind), by name") }
         return attributes.name == node ? .allow : .deny("node '\(node)' cannot modify \(kind) '\(attributes.name)'")
     }
 

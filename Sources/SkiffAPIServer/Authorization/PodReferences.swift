@@ -30,14 +30,25 @@ enum PodReferences {
 
     /// Everything `pod` references, in its namespace.
     static func of(_ pod: Pod) -> Set<GraphObject> {
+        // A static pod's mirror may reference no API objects (admission refuses one that does),
+        // so it gives its node no read of any.
+        guard let spec = pod.spec, pod.metadata?.annotations[mirrorAnnotation] == nil else { return [] }
+        return objects(pod).union(named(accountReferences(spec, mirror: false), in: pod.metadata?.namespace ?? ""))
+    }
+
+    /// The Secrets, ConfigMaps and claims `pod` names itself (volumes, env, image pull secrets),
+    /// without its ServiceAccount's.
+    static func objects(_ pod: Pod) -> Set<GraphObject> {
         guard let spec = pod.spec else { return [] }
-        let namespace = pod.metadata?.namespace ?? ""
         var found: [Reference] = []
         for volume in spec.volumes { found += volumeReferences(volume, podName: pod.metadata?.name ?? "") }
         for container in spec.containers + spec.initContainers { found += containerReferences(container) }
         for secret in spec.imagePullSecrets { found.append((.secret, secret.name)) }
-        found += accountReferences(spec, mirror: pod.metadata?.annotations[mirrorAnnotation] != nil)
-        return Set(found.compactMap { reference in
+        return named(found, in: pod.metadata?.namespace ?? "")
+    }
+
+    private static func named(_ references: [Reference], in namespace: String) -> Set<GraphObject> {
+        Set(references.compactMap { reference in
             guard let name = reference.name, !name.isEmpty else { return nil }
             return GraphObject(kind: reference.kind, namespace: namespace, name: name)
         })

@@ -65,6 +65,16 @@ final class PolicyCache: Sendable {
         return isLoaded
     }
 
+    /// Every rule `user` holds in `namespace` ("" for cluster-wide only).
+    func rules(for user: UserInfo, namespace: String) -> [PolicyRule] {
+        state.withLock { $0.policy.rules(for: user, namespace: namespace) }
+    }
+
+    /// The rules the role a binding names grants (a Role looked up in `namespace`).
+    func rules(of ref: RoleRef, namespace: String?) -> [PolicyRule] {
+        state.withLock { $0.policy.rules(of: ref, namespace: namespace) }
+    }
+
     func authorize(_ attributes: AuthorizationAttributes) -> AuthorizationDecision {
         state.withLock { $0.policy.authorize(attributes) }
     }

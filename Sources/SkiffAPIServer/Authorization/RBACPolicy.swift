@@ -109,7 +109,7 @@ struct RBACPolicy: Sendable {
     }
 
     /// The rules a binding's roleRef grants; a RoleBinding's Role is looked up in its namespace.
-    private func rules(of ref: RoleRef?, namespace: String?) -> [PolicyRule] {
+    func rules(of ref: RoleRef?, namespace: String?) -> [PolicyRule] {
         guard let ref, let name = ref.name else { return [] }
         switch (ref.kind, namespace) {
         case ("ClusterRole", _): return rules(ofClusterRole: name)
