@@ -62,7 +62,7 @@ struct APIHandler: Sendable {
         case ("create", ""):
             return try await create(request, scope, user: user)
         case ("create", "token"):
-            return try await issueToken(request, scope)
+            return try await issueToken(request, scope, user: user)
         case ("create", "binding"), ("update", "binding"):
             return try await bind(request, scope)
         case ("update", ""), ("update", "status"):

@@ -3,6 +3,9 @@
 /// default) and lifetime (3600 s by default, at least 600 s), bound to the account's uid and,
 /// when asked, to a Pod or Secret that must exist with the given uid. Nothing is stored.
 ///
+/// A node (the node authorizer lets it ask for the accounts its pods run as) gets only tokens
+/// bound to a pod on it running as that account, as Kubernetes' NodeRestriction has it.
+///
 /// Concurrency: part of APIHandler (a Sendable value). Must never: sign for an account or bound
 /// object that does not exist.
 import Foundation
@@ -13,7 +16,7 @@ extension APIHandler {
     static let defaultTokenSeconds: Int64 = 3600
     static let minimumTokenSeconds: Int64 = 600
 
-    func issueToken(_ request: Request, _ scope: RequestScope) async throws -> Response {
+    func issueToken(_ request: Request, _ scope: RequestScope, user: UserInfo) async throws -> Response {
         guard let signer = serviceAccountTokens else {
             throw APIError.unavailable("this apiserver has no service account signing key (--service-account-key-file)")
         }
@@ -32,9 +35,25 @@ extension APIHandler {
         let namespace = scope.namespace
         var binding = ServiceAccountClaims.Binding(namespace: namespace,
                                                    serviceaccount: .init(name: scope.name, uid: account.metadata?.uid ?? ""))
+        let node = NodeAuthorizer.nodeName(of: user)
+        if let node, spec.boundObjectRef?.kind != "Pod" {
+            throw APIError.forbidden(scope.resource.groupResource, scope.name,
+                                     "node \"\(node)\" may only request tokens bound to its pods")
+        }
         if let bound = spec.boundObjectRef {
-            let reference = try await boundReference(bound, namespace: namespace, tokenName: scope.name)
-            if bound.kind == "Pod" { binding.pod = reference } else { binding.secret = reference }
+            let (reference, object) = try await boundReference(bound, namespace: namespace, tokenName: scope.name)
+            if let pod = object as? Pod {
+                guard (pod.spec?.serviceAccountName ?? "default") == scope.name else {
+                    throw APIError.badRequest("cannot bind token for serviceaccount \"\(scope.name)\" to pod running with different serviceaccount name")
+                }
+                if let node, pod.spec?.nodeName != node {
+                    throw APIError.forbidden(scope.resource.groupResource, scope.name,
+                                             "node \"\(node)\" may only request tokens bound to pods running on it")
+                }
+                binding.pod = reference
+            } else {
+                binding.secret = reference
+            }
         }
         let issued = Int64(Date().timeIntervalSince1970)
         let audiences = spec.audiences.isEmpty ? [ServiceAccountTokens.defaultAudience] : spec.audiences
@@ -52,7 +71,7 @@ extension APIHandler {
 
     /// The Pod or Secret a token is bound to, which must exist (with the uid, when given).
     private func boundReference(_ bound: BoundObjectReference, namespace: String,
-                                tokenName: String) async throws -> ServiceAccountClaims.Reference {
+                                tokenName: String) async throws -> (ServiceAccountClaims.Reference, any APIObject) {
         let plural: String
         switch (bound.kind ?? "", bound.apiVersion ?? "v1") {
         case ("Pod", "v1"): plural = "pods"
@@ -69,6 +88,6 @@ extension APIHandler {
             throw APIError.conflict(key.resource.groupResource, key.name,
                                     "the UID in the bound object reference (\(wanted)) does not match the UID in record (\(uid))")
         }
-        return ServiceAccountClaims.Reference(name: key.name, uid: uid)
+        return (ServiceAccountClaims.Reference(name: key.name, uid: uid), object)
     }
 }

@@ -176,6 +176,17 @@ import Testing
             #expect(try await node.get(Secret.self, name: "mine", namespace: "default").data["k"] == Array("v".utf8))
             await #expect { _ = try await node.get(Secret.self, name: "theirs", namespace: "default") } throws: { ($0 as? APIError)?.code == 403 }
             await #expect { _ = try await node.list(Secret.self, namespace: "default") } throws: { ($0 as? APIError)?.code == 403 }
+            // Tokens only for the account of a pod on it, bound to that pod.
+            let boundToP = TokenRequestSpec(boundObjectRef: BoundObjectReference(kind: "Pod", apiVersion: "v1", name: "p",
+                                                                                 uid: pod.metadata?.uid))
+            #expect(try await node.createToken(serviceAccount: "default", namespace: "default", boundToP).status?.token != nil)
+            await #expect { _ = try await node.createToken(serviceAccount: "default", namespace: "default") } throws: {
+                ($0 as? APIError)?.code == 403
+            }
+            _ = try await admin.create(ServiceAccount(metadata: ObjectMeta(name: "other", namespace: "default")))
+            await #expect { _ = try await admin.createToken(serviceAccount: "other", namespace: "default", boundToP) } throws: {
+                "\($0)".contains("to pod running with different serviceaccount name")
+            }
             // Its own Node, not another's.
             _ = try await node.create(Node(metadata: ObjectMeta(name: "node-1")))
             await #expect { _ = try await node.create(Node(metadata: ObjectMeta(name: "node-2"))) } throws: { ($0 as? APIError)?.code == 403 }
