@@ -4,9 +4,11 @@
 /// tokens. A token Secret whose account is gone (or was recreated with another uid) is
 /// deleted, so deleting an account revokes its token.
 ///
-/// The token itself comes from a `TokenIssuer`: in a cluster, the apiserver's TokenRequest API
-/// (`serviceaccounts/NAME/token`), which signs a JWT bound to the account's uid; tests may
-/// inject another.
+/// The Secret is made first and its token filled in after, so that the token can be bound to
+/// the Secret: it comes from a `TokenIssuer`, in a cluster the apiserver's TokenRequest API
+/// (`serviceaccounts/NAME/token`), which signs a JWT bound to the account's uid and to the
+/// Secret's, so deleting either revokes it, as deleting a legacy token Secret did in
+/// Kubernetes; tests may inject another issuer.
 ///
 /// Concurrency: Sendable. Must never: hand one account's token to another (the Secret carries
 /// the account's uid and is replaced when it differs).
@@ -15,24 +17,25 @@ import SkiffAPI
 import SkiffClient
 import SkiffWire
 
-/// Makes the token for an account.
+/// Makes the token for an account, kept in `secret`.
 public protocol TokenIssuer: Sendable {
-    func token(for account: ServiceAccount) async throws -> String
+    func token(for account: ServiceAccount, in secret: Secret) async throws -> String
 }
 
-/// Tokens from the apiserver's TokenRequest API, valid for `lifetime` (a year: the Secret
-/// stands in for Kubernetes' legacy tokens, which did not expire; deleting the account is what
-/// revokes them, and a new account of the same name gets a new token).
+/// Tokens from the apiserver's TokenRequest API, bound to their Secret, valid for a year (the
+/// Secret stands in for Kubernetes' legacy tokens, which did not expire; deleting the account
+/// or the Secret is what revokes them).
 public struct TokenRequestIssuer: TokenIssuer {
     public static let lifetimeSeconds: Int64 = 365 * 24 * 3600
     let client: APIClient
 
     public init(client: APIClient) { self.client = client }
 
-    public func token(for account: ServiceAccount) async throws -> String {
+    public func token(for account: ServiceAccount, in secret: Secret) async throws -> String {
+        let bound = BoundObjectReference(kind: "Secret", apiVersion: "v1", name: secret.metadata?.name, uid: secret.metadata?.uid)
         let issued = try await client.createToken(serviceAccount: account.metadata?.name ?? "",
                                                   namespace: account.metadata?.namespace ?? "",
-                                                  TokenRequestSpec(expirationSeconds: Self.lifetimeSeconds))
+                                                  TokenRequestSpec(expirationSeconds: Self.lifetimeSeconds, boundObjectRef: bound))
         guard let token = issued.status?.token, !token.isEmpty else {
             throw APIError.internalError("the apiserver returned a TokenRequest without a token")
         }
@@ -57,10 +60,11 @@ public final class ServiceAccountTokenController: Controller {
         secrets = context.informers.informer(Secret.self)
         accounts.addEventHandler(onAdd: { context.enqueue($0) }, onUpdate: { _, new in context.enqueue(new) },
                                  onDelete: { context.enqueue($0) })
-        secrets.addEventHandler(onDelete: { secret in
+        let enqueueAccount: @Sendable (Secret) -> Void = { secret in
             guard secret.type == Self.secretType, let account = secret.metadata?.annotations[Self.nameAnnotation] else { return }
             context.queue.add(ObjectKey(namespace: secret.metadata?.namespace ?? "", name: account))
-        })
+        }
+        secrets.addEventHandler(onAdd: enqueueAccount, onUpdate: { _, new in enqueueAccount(new) }, onDelete: enqueueAccount)
     }
 
     /// Keys are accounts: "namespace/account".
@@ -78,12 +82,18 @@ public final class ServiceAccountTokenController: Controller {
             if account == nil { return .done }
         }
         guard let account, account.metadata?.deletionTimestamp == nil else { return .done }
-        if existing == nil || existing?.metadata?.annotations[Self.uidAnnotation] != account.metadata?.uid {
+        var secret = existing?.metadata?.annotations[Self.uidAnnotation] == account.metadata?.uid ? existing : nil
+        if secret == nil {
             do {
-                _ = try await context.client.create(try await tokenSecret(for: account))
+                secret = try await context.client.create(tokenSecret(for: account))
             } catch let error as APIError where error.reason == .alreadyExists || error.code == 403 {
-                // The cache lagged, or the namespace is terminating.
+                // The cache lagged (its add event brings this account back), or the namespace is terminating.
             }
+        }
+        // The token, bound to the Secret it lives in, once the Secret exists.
+        if var secret, (secret.data["token"] ?? []).isEmpty {
+            secret.data["token"] = Array(try await issuer.token(for: account, in: secret).utf8)
+            do { _ = try await context.client.update(secret) } catch let error as APIError where error.reason == .notFound {}
         }
         let secretName = Self.secretName(for: key.name)
         if !account.secrets.contains(where: { $0.name == secretName }) {
@@ -94,7 +104,8 @@ public final class ServiceAccountTokenController: Controller {
         return .done
     }
 
-    func tokenSecret(for account: ServiceAccount) async throws -> Secret {
+    /// The account's token Secret, without its token yet.
+    func tokenSecret(for account: ServiceAccount) -> Secret {
         let namespace = account.metadata?.namespace ?? ""
         let name = account.metadata?.name ?? ""
         var meta = ObjectMeta(name: Self.secretName(for: name), namespace: namespace)
@@ -102,7 +113,7 @@ public final class ServiceAccountTokenController: Controller {
         meta.ownerReferences = [OwnerReference(apiVersion: "v1", kind: "ServiceAccount", name: name,
                                                uid: account.metadata?.uid)]
         return Secret(metadata: meta,
-                      data: ["token": Array(try await issuer.token(for: account).utf8), "namespace": Array(namespace.utf8)],
+                      data: ["namespace": Array(namespace.utf8)],
                       type: Self.secretType)
     }
 
