@@ -62,7 +62,7 @@ struct AccessControl: Sendable {
                                                   roleRules: { policy.rules(of: $0, namespace: $1) }) else { return }
         let name = object.metadata?.name ?? scope.name
         // The `escalate` verb on the role, or `bind` on the role a binding names, waives the check.
-        var waiver = AuthorizationAttributes(user: user, verb: "escalate", apiGroup: EscalationCheck.rbacGroup,
+        var waiver = AuthorizationAttributes(user: user, verb: "escalate", apiGroup: BootstrapPolicy.rbacGroup,
                                              resource: scope.resource.plural, namespace: scope.namespace, name: name)
         if let target = grant.bindTarget {
             waiver.verb = "bind"
@@ -83,7 +83,7 @@ struct AccessControl: Sendable {
         let refuse = { (why: String) in
             APIError.forbidden(GroupResource(group: "", resource: "pods"), pod.metadata?.name ?? "", "node \"\(node)\" \(why)")
         }
-        guard pod.metadata?.annotations[ServiceAccountAdmission.mirrorAnnotation] != nil, pod.spec?.nodeName == node else {
+        guard pod.metadata?.annotations[PodReferences.mirrorAnnotation] != nil, pod.spec?.nodeName == node else {
             throw refuse("can only create mirror pods bound to itself")
         }
         if let referenced = PodReferences.objects(pod).first {

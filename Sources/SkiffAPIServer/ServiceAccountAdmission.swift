@@ -19,12 +19,11 @@ import SkiffWire
 enum ServiceAccountAdmission {
     static let mountPath = "/var/run/secrets/kubernetes.io/serviceaccount"
     static let volumeName = "kube-api-access"
-    static let mirrorAnnotation = "kubernetes.io/config.mirror"
     static let defaultAccount = "default"
     static let accounts = ResourceCatalog.resource(group: "", plural: "serviceaccounts")!
 
     static func admit(_ pod: Pod, namespace: String, registry: ObjectRegistry) async throws -> Pod {
-        guard pod.metadata?.annotations[mirrorAnnotation] == nil, var spec = pod.spec else { return pod }
+        guard pod.metadata?.annotations[PodReferences.mirrorAnnotation] == nil, var spec = pod.spec else { return pod }
         let name = (spec.serviceAccountName ?? "").isEmpty ? (spec.serviceAccount ?? "") : spec.serviceAccountName!
         let account = name.isEmpty ? defaultAccount : name
         spec.serviceAccountName = account

@@ -62,16 +62,7 @@ public struct BusKey: Sendable {
     /// Reads a key file. Refuses one that group or others may read or write: a key everyone can
     /// read authenticates nothing.
     public init(file path: String) throws(BusError) {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw BusError(.keyFile, "bus key file \(path): \(String(cString: strerror(errno)))")
-        }
-        guard info.st_mode & 0o077 == 0 else {
-            throw BusError(.keyFile, "bus key file \(path) has mode \(String(info.st_mode & 0o777, radix: 8)): it must be readable by its owner alone (chmod 600)")
-        }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw BusError(.keyFile, "bus key file \(path) cannot be read")
-        }
+        let text = try PrivateFile.read(path, what: "bus key file")
         do {
             try self.init(base64: text)
         } catch {

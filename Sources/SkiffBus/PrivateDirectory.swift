@@ -52,3 +52,25 @@ public enum PrivateDirectory {
         }
     }
 }
+
+/// PrivateFile: reads a secret file (a bus key, a token) that must be its owner's alone: one
+/// that group or others may read or write is refused, since a secret everyone can read
+/// authenticates nothing.
+///
+/// Concurrency: a plain function. Must never: return the text of a file others can read.
+public enum PrivateFile {
+    /// The file's text; `what` names it in errors ("bus key file", "token file").
+    public static func read(_ path: String, what: String) throws(BusError) -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw BusError(.keyFile, "\(what) \(path): \(String(cString: strerror(errno)))")
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            throw BusError(.keyFile, "\(what) \(path) has mode \(String(info.st_mode & 0o777, radix: 8)): it must be readable by its owner alone (chmod 600)")
+        }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw BusError(.keyFile, "\(what) \(path) cannot be read")
+        }
+        return text
+    }
+}

@@ -20,16 +20,7 @@ public struct SharedToken: Sendable, Equatable {
     /// Reads a token file: its first line, white space trimmed. Refuses one that group or
     /// others may read or write.
     public init(file path: String) throws(BusError) {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw BusError(.keyFile, "token file \(path): \(String(cString: strerror(errno)))")
-        }
-        guard info.st_mode & 0o077 == 0 else {
-            throw BusError(.keyFile, "token file \(path) has mode \(String(info.st_mode & 0o777, radix: 8)): it must be readable by its owner alone (chmod 600)")
-        }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw BusError(.keyFile, "token file \(path) cannot be read")
-        }
+        let text = try PrivateFile.read(path, what: "token file")
         let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         try self.init(line.trimmingCharacters(in: .whitespaces))
     }

@@ -82,16 +82,17 @@ enum TeamA {
 }
 
 /// Pods for the node graph: `web` on node-1 uses Secret web-tls, ConfigMap web-config and claim
-/// web-data (bound to volume pv-web); `db` on node-2 uses Secret db-password.
+/// web-data (bound to volume pv-web), and mounts its account's token as admission writes it;
+/// `db` on node-2 uses Secret db-password.
 enum NodeFixtures {
     static var web: Pod {
-        Pod(metadata: meta("web", "team-a"), spec: PodSpec(
+        ServiceAccountAdmission.mountingToken(of: "default", into: Pod(metadata: meta("web", "team-a"), spec: PodSpec(
             volumes: [Volume(name: "tls", secret: SecretVolumeSource(secretName: "web-tls")),
                       Volume(name: "data", persistentVolumeClaim: PersistentVolumeClaimVolumeSource(claimName: "web-data"))],
             containers: [Container(name: "web", image: "nginx", envFrom: [
                 EnvFromSource(configMapRef: ConfigMapEnvSource(name: "web-config")),
             ])],
-            nodeName: "node-1"))
+            nodeName: "node-1")))
     }
 
     static var db: Pod {

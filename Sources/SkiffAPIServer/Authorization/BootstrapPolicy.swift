@@ -22,8 +22,8 @@ enum BootstrapPolicy {
     static let autoupdateAnnotation = "rbac.authorization.kubernetes.io/autoupdate"
     static let rbacGroup = "rbac.authorization.k8s.io"
 
-    static let mastersGroup = "system:masters"
-    static let authenticatedGroup = "system:authenticated"
+    static let mastersGroup = Authentication.mastersGroup
+    static let authenticatedGroup = Authentication.authenticatedGroup
     static let schedulerUser = "system:kube-scheduler"
     static let proxyUser = "system:kube-proxy"
     static let dnsUser = "system:kube-dns"

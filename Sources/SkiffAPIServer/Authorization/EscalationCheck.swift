@@ -46,7 +46,6 @@ extension PolicyRule {
 }
 
 enum EscalationCheck {
-    static let rbacGroup = "rbac.authorization.k8s.io"
     static let everything = PolicyRule(verbs: ["*"], apiGroups: ["*"], resources: ["*"], nonResourceURLs: ["*"])
 
     /// The rules a write of `object` would grant, and where: nil for objects that are not RBAC

@@ -2,9 +2,8 @@
 /// and ConfigMaps named by volumes (secret, configMap, projected sources, a CSI volume's
 /// nodePublishSecretRef), by containers' and init containers' env and envFrom, and by
 /// imagePullSecrets; PersistentVolumeClaims of its volumes (an ephemeral volume's claim is
-/// POD-VOLUME); its ServiceAccount; and, unless automountServiceAccountToken is false, the
-/// account's token Secret ACCOUNT-token, which Skiff's kubelet mounts itself (see
-/// SkiffKubelet's ServiceAccountTokenVolume) until admission writes it into the pod.
+/// POD-VOLUME); and its ServiceAccount. The account's token Secret is one of its volumes:
+/// ServiceAccount admission writes it there.
 ///
 /// Concurrency: pure. Must never: leave out an object the kubelet reads for the pod, or the
 /// node authorizer will refuse the kubelet.
@@ -33,7 +32,7 @@ enum PodReferences {
         // A static pod's mirror may reference no API objects (admission refuses one that does),
         // so it gives its node no read of any.
         guard let spec = pod.spec, pod.metadata?.annotations[mirrorAnnotation] == nil else { return [] }
-        return objects(pod).union(named(accountReferences(spec, mirror: false), in: pod.metadata?.namespace ?? ""))
+        return objects(pod).union(named([accountReference(spec)], in: pod.metadata?.namespace ?? ""))
     }
 
     /// The Secrets, ConfigMaps and claims `pod` names itself (volumes, env, image pull secrets),
@@ -82,13 +81,8 @@ enum PodReferences {
         return found
     }
 
-    /// The account (defaulted as the kubelet defaults it) and its mounted token Secret; a static
-    /// pod's mirror references no API objects.
-    private static func accountReferences(_ spec: PodSpec, mirror: Bool) -> [Reference] {
-        guard !mirror else { return [] }
-        let account = [spec.serviceAccountName, spec.serviceAccount].compactMap { $0 }.first { !$0.isEmpty } ?? "default"
-        var found: [Reference] = [(.serviceAccount, account)]
-        if spec.automountServiceAccountToken != false { found.append((.secret, "\(account)-token")) }
-        return found
+    /// The account (defaulted as admission defaults it).
+    private static func accountReference(_ spec: PodSpec) -> Reference {
+        (.serviceAccount, [spec.serviceAccountName, spec.serviceAccount].compactMap { $0 }.first { !$0.isEmpty } ?? "default")
     }
 }

@@ -14,7 +14,7 @@ import SkiffWire
 
 final class PolicyCache: Sendable {
     static let resources = ["roles", "clusterroles", "rolebindings", "clusterrolebindings"].map {
-        ResourceCatalog.resource(group: "rbac.authorization.k8s.io", plural: $0)!
+        ResourceCatalog.resource(group: BootstrapPolicy.rbacGroup, plural: $0)!
     }
 
     private struct State {
@@ -28,7 +28,7 @@ final class PolicyCache: Sendable {
     var isLoaded: Bool { state.withLock { $0.loaded } }
 
     static func covers(_ resource: ResourceInfo) -> Bool {
-        resource.group == "rbac.authorization.k8s.io"
+        resource.group == BootstrapPolicy.rbacGroup
     }
 
     /// Records a change of one RBAC object at `revision`: its new state, or nil when deleted.
