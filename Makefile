@@ -27,7 +27,9 @@ down:
 
 ## test: generated code up to date, then every test. One process per test target: the wire
 ## property tests saturate the cooperative pool, which would starve the bus servers that the
-## busctl end-to-end tests run in-process.
+## busctl end-to-end tests run in-process. A crash prints only the crashed thread's frames
+## (no registers or image list), and the failing target is named last, so the tail of a CI
+## log says what broke.
 TEST_TARGETS = ProtoGenTests SkiffWireTests SkiffBusTests BusctlTests SkiffAPITests SkiffValidationTests \
   SkiffClientTests SkiffStoreTests SkiffAPIServerTests SkiffCtlTests SkiffSchedulerTests SkiffKubeletTests SkiffControllersTests \
   SkiffProxyTests SkiffDNSTests SkiffFuzzTests ComposeTests
@@ -35,7 +37,8 @@ test: deps proto-check
 	$(SWIFT) build --build-tests
 	@for target in $(TEST_TARGETS); do \
 	  echo "== $$target"; \
-	  $(SWIFT) test --skip-build --filter "^$$target\." || exit 1; \
+	  SWIFT_BACKTRACE=threads=crashed,registers=none,images=none \
+	    $(SWIFT) test --skip-build --filter "^$$target\." || { echo "make test: $$target failed"; exit 1; }; \
 	done
 
 ## e2e: the end-to-end suite alone: real clusters under compose/ (two nodes) running the user's

@@ -131,7 +131,7 @@ let package = Package(
         .executableTarget(name: "skiff-dns", dependencies: ["SkiffDNS", "SkiffCommandLine"], swiftSettings: strict),
 
         // MARK: test support: child processes and a real control plane for end-to-end tests
-        .target(name: "SkiffTestSupport", dependencies: ["SkiffClient", "SkiffWire"], swiftSettings: strict),
+        .target(name: "SkiffTestSupport", dependencies: ["SkiffClient", "SkiffWire", "CSkiffHost"], swiftSettings: strict),
 
         // MARK: skiffctl: the user's tool
         .target(name: "SkiffCtl", dependencies: [
@@ -175,16 +175,17 @@ let package = Package(
 
         // MARK: tests
         .testTarget(name: "SkiffWireTests", dependencies: [
-            "SkiffWire", "SkiffWireTesting", .product(name: "Yams", package: "Yams"),
+            "SkiffWire", "SkiffWireTesting", "SkiffTestSupport", .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         .testTarget(name: "SkiffBusTests", dependencies: ["SkiffBus", "SkiffWire"], swiftSettings: strict),
         .testTarget(name: "ProtoGenTests", dependencies: ["ProtoGen"], swiftSettings: strict),
-        .testTarget(name: "BusctlTests", dependencies: ["Busctl", "SkiffBus", "SkiffWire", "SkiffCommandLine"], swiftSettings: strict),
+        .testTarget(name: "BusctlTests", dependencies: ["Busctl", "SkiffBus", "SkiffWire", "SkiffCommandLine", "SkiffTestSupport"],
+                    swiftSettings: strict),
         .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI", "SkiffWire"], swiftSettings: strict),
         .testTarget(name: "SkiffValidationTests", dependencies: ["SkiffValidation", "SkiffAPI", "SkiffWire",
                                                                .product(name: "Yams", package: "Yams")],
                     swiftSettings: strict),
-        .testTarget(name: "SkiffStoreTests", dependencies: ["SkiffStore", "SkiffStoreClient", "SkiffBus", "SkiffWire"],
+        .testTarget(name: "SkiffStoreTests", dependencies: ["SkiffStore", "SkiffStoreClient", "SkiffBus", "SkiffWire", "SkiffTestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "SkiffAPIServerTests", dependencies: [
             "SkiffAPIServer", "SkiffAPI", "SkiffClient", "SkiffStoreClient", "SkiffBus", "SkiffWire", "SkiffTestSupport",

@@ -1,14 +1,17 @@
 /// ChildProcess: a built Skiff executable run as a child of a test, its stdout and stderr in
 /// files of its own (unlike pipes, files need no end-of-file a sibling child could delay).
 ///
-/// Concurrency: used from one task at a time. Must never: signal anything but the child it
-/// started (by its pid), or leave the child running after `stop()`.
+/// Concurrency: Sendable (SpawnedProcess reaps once, under its lock). Must never: signal
+/// anything but the child it started (by its pid), or leave the child running after `stop()`.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
-public final class ChildProcess: @unchecked Sendable {
+public final class ChildProcess: Sendable {
     public let pid: Int32
     public let name: String
-    private let process: Process
+    private let process: SpawnedProcess
     private let outputDirectory: String
 
     /// Starts `executable` (a product name, found next to the test bundle) with `arguments`.
@@ -18,42 +21,26 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Starts the program at `path` (e.g. nsenter wrapping a product) under the name `name`.
     public init(path: String, name executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "SKIFF_RUN_DIR")
         env.removeValue(forKey: "SKIFF_SERVER")
         // A child talks unkeyed unless the test names a key (environment:), whatever ours is.
         env.removeValue(forKey: "SKIFF_BUS_KEY_FILE")
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("skiff-child-\(executable)-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var handles: [FileHandle] = []
-        defer { for handle in handles { try? handle.close() } }
-        for stream in ["stdout", "stderr"] {
-            let path = "\(directory)/\(stream)"
-            guard FileManager.default.createFile(atPath: path, contents: nil),
-                  let handle = FileHandle(forWritingAtPath: path) else {
-                throw HarnessError("cannot create \(path)")
-            }
-            handles.append(handle)
-        }
-        process.standardOutput = handles[0]
-        process.standardError = handles[1]
-        process.standardInput = FileHandle.nullDevice
+        let files = try TemporaryFiles()
         do {
-            try process.run()
+            let stdout = try files.create("stdout", contents: [], forWriting: true)
+            defer { close(stdout) }
+            let stderr = try files.create("stderr", contents: [], forWriting: true)
+            defer { close(stderr) }
+            process = try SpawnedProcess(path: path, arguments: arguments, environment: env, stdout: stdout, stderr: stderr)
         } catch {
-            try? FileManager.default.removeItem(atPath: directory)
+            files.remove()
             throw error
         }
-        self.process = process
-        self.name = executable
-        self.outputDirectory = directory
-        pid = process.processIdentifier
+        name = executable
+        outputDirectory = files.path
+        pid = process.pid
     }
 
     public var stdout: String { read("stdout") }
@@ -64,29 +51,36 @@ public final class ChildProcess: @unchecked Sendable {
         String(decoding: FileManager.default.contents(atPath: "\(outputDirectory)/\(stream)") ?? Data(), as: UTF8.self)
     }
 
-    /// Waits (bounded) for the child to exit; its status, or nil if it still runs.
+    /// Waits (bounded) for the child to exit; its status (the exit code, or 128 + the signal
+    /// that killed it), or nil if it still runs.
     public func exitStatus(within timeout: Duration = .seconds(30)) async -> Int32? {
-        guard await eventually(timeout: timeout, { !self.process.isRunning }) else { return nil }
-        return process.terminationStatus
+        await process.termination(within: timeout)?.status
     }
+
+    /// How it ended, or nil while it runs.
+    public var termination: Termination? { process.termination }
 
     /// kill -9, as a crash would.
     public func crash() {
-        if process.isRunning {
-            kill(pid, SIGKILL)
-            process.waitUntilExit()
-        }
+        process.signal(SIGKILL)
+        process.waitBlocking()
     }
+
+    /// Sends `signal` (while it has not been reaped).
+    public func signal(_ signal: Int32) { process.signal(signal) }
 
     /// SIGTERM, then SIGKILL if it has not exited within `grace`; removes its output files.
     /// Idempotent; call it (defer) on every path, after the last read of the output.
     public func stop(grace: Duration = .seconds(10)) async {
         if process.isRunning {
-            kill(pid, SIGTERM)
+            process.signal(SIGTERM)
             if await exitStatus(within: grace) == nil { crash() }
         }
-        try? FileManager.default.removeItem(atPath: outputDirectory)
+        removeOutput()
     }
+
+    /// Removes the output files (after the last read of them).
+    public func removeOutput() { try? FileManager.default.removeItem(atPath: outputDirectory) }
 }
 
 /// Where the build put the executables: next to the running test bundle.

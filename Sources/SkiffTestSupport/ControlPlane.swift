@@ -121,14 +121,7 @@ public enum TestCredentials {
 
     /// A P-256 key made by the apiserver itself (`--new-service-account-key`).
     public static let serviceAccountKey: String = {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: (try? Products.path(of: "skiff-apiserver")) ?? "skiff-apiserver")
-        process.arguments = ["--new-service-account-key"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try? process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        let apiserver = (try? Products.path(of: "skiff-apiserver")) ?? "skiff-apiserver"
+        return (try? Program.run(apiserver, ["--new-service-account-key"]).stdout) ?? ""
     }()
 }

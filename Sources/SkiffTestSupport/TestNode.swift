@@ -100,19 +100,6 @@ public final class TestNode: @unchecked Sendable {
     /// Runs a host program to its end; its standard output, or an error carrying its stderr.
     @discardableResult
     public static func run(_ path: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let error = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw HarnessError("\(path) \(arguments.joined(separator: " ")): \(String(decoding: error, as: UTF8.self))")
-        }
-        return String(decoding: output, as: UTF8.self)
+        try Program.check(path, arguments)
     }
 }

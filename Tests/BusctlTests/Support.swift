@@ -10,6 +10,7 @@ import Testing
 import Busctl
 import SkiffBus
 import SkiffWire
+import SkiffTestSupport
 
 // MARK: samples
 
@@ -142,70 +143,32 @@ enum BusctlBinary {
     }
 }
 
-/// A running `busctl` child process. Its stdout and stderr go to files in a directory of its
-/// own, read whenever asked: unlike pipes, files need no end-of-file, which a sibling child
-/// spawned at the same moment can delay by inheriting a pipe's write end. Used from one task.
+/// A running `busctl` child process (SkiffTestSupport's ChildProcess: its stdout and stderr go
+/// to files of its own, read whenever asked). Used from one task.
 final class BusctlProcess {
-    let pid: Int32
-    private let process: Process
-    private let outputDirectory: TemporaryDirectory
+    private let child: ChildProcess
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try BusctlBinary.path())
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "SKIFF_RUN_DIR")
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let outputDirectory = try TemporaryDirectory()
-        self.outputDirectory = outputDirectory
-        var handles: [FileHandle] = []
-        defer { for handle in handles { try? handle.close() } }
-        do {
-            for name in ["stdout", "stderr"] {
-                let path = "\(outputDirectory.path)/\(name)"
-                guard FileManager.default.createFile(atPath: path, contents: nil),
-                      let handle = FileHandle(forWritingAtPath: path) else { throw BusctlError("cannot create \(path)") }
-                handles.append(handle)
-            }
-            process.standardOutput = handles[0]
-            process.standardError = handles[1]
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-        } catch {
-            outputDirectory.remove()
-            throw error
-        }
-        self.process = process
-        pid = process.processIdentifier
+        child = try ChildProcess(path: try BusctlBinary.path(), name: "busctl", arguments, environment: environment)
     }
 
-    var stdout: String { read("stdout") }
-    var stderr: String { read("stderr") }
+    var pid: Int32 { child.pid }
+    var stdout: String { child.stdout }
+    var stderr: String { child.stderr }
     var stdoutLines: [String] { stdout.split(separator: "\n").map(String.init) }
-    var isRunning: Bool { process.isRunning }
-
-    private func read(_ name: String) -> String {
-        let data = FileManager.default.contents(atPath: "\(outputDirectory.path)/\(name)") ?? Data()
-        return String(decoding: data, as: UTF8.self)
-    }
+    var isRunning: Bool { child.isRunning }
 
     /// Waits (bounded) for the process to exit; returns its exit status, or nil if it did not
     /// exit in time.
     func exitStatus(within timeout: Duration = .seconds(30)) async -> Int32? {
-        guard await eventually(timeout: timeout, { !process.isRunning }) else { return nil }
-        return process.terminationStatus
+        await child.exitStatus(within: timeout)
     }
 
-    /// Kills the child (by its pid) if it still runs and removes its output. Idempotent; call
-    /// it (defer) on every path, after the last read of its output.
+    /// Kills the child if it still runs and removes its output. Idempotent; call it (defer) on
+    /// every path, after the last read of its output.
     func stop() {
-        if process.isRunning {
-            kill(pid, SIGKILL)
-            process.waitUntilExit()
-        }
-        outputDirectory.remove()
+        child.crash()
+        child.removeOutput()
     }
 
     /// Runs busctl to completion (bounded) and returns (status, stdout, stderr).

@@ -128,14 +128,7 @@ struct ComposeTests {
 
     /// The id compose/lib.sh derives from the state directory (sha256, first 6 hex digits).
     static func clusterID(_ state: String) -> String? {
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/bin/sh")
-        child.arguments = ["-c", "printf '%s' \"$1\" | sha256sum | cut -c1-6", "sh", state]
-        let pipe = Pipe()
-        child.standardOutput = pipe
-        guard (try? child.run()) != nil else { return nil }
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        child.waitUntilExit()
-        return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let output = try? Program.check("/bin/sh", ["-c", "printf '%s' \"$1\" | sha256sum | cut -c1-6", "sh", state])
+        return output?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

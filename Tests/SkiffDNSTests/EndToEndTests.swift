@@ -222,16 +222,8 @@ struct Dig {
     }
 
     func ask(_ arguments: [String]) async throws -> Answer {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: digPath)
-        process.arguments = ["@127.0.0.1", "-p", String(port), "+tries=1", "+time=3", "+norecurse"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Self.parse(String(decoding: output, as: UTF8.self))
+        let result = try Program.run(digPath, ["@127.0.0.1", "-p", String(port), "+tries=1", "+time=3", "+norecurse"] + arguments)
+        return Self.parse(result.stdout)
     }
 
     /// Asks until `condition` holds on the answer (or 30 s pass).

@@ -2,6 +2,7 @@
 /// line, a fixed clock, and a scratch directory.
 import Foundation
 import SkiffWire
+import SkiffTestSupport
 @testable import SkiffKubelet
 
 /// 2023-11-14T22:13:20Z, and moments after it.
@@ -83,18 +84,6 @@ struct ScratchDirectory {
 
 /// Runs a host program to completion (test fixtures: tar, sha256sum); returns its output.
 @discardableResult
-func host(_ program: String, _ arguments: [String], in directory: String? = nil) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: program)
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw RuntimeError("\(program) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
-    }
-    return String(decoding: data, as: UTF8.self)
+func host(_ program: String, _ arguments: [String]) throws -> String {
+    try Program.check(program, arguments)
 }

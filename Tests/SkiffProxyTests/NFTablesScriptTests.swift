@@ -272,12 +272,7 @@ struct ScratchNamespace {
     func delete() { try? Self.run(["netns", "del", name]) }
 
     static func run(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/sbin/ip")
-        process.arguments = arguments
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw HarnessError("ip \(arguments.joined(separator: " ")) failed") }
+        try Program.check("/sbin/ip", arguments)
     }
 
     /// A listing's lines and map elements, sorted (nft lists chains in creation order and map

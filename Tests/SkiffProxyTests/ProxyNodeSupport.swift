@@ -165,17 +165,7 @@ final class ProxyNode: @unchecked Sendable {
 
     @discardableResult
     static func ip(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/sbin/ip")
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw HarnessError("ip \(arguments.joined(separator: " ")) failed") }
-        return String(decoding: data, as: UTF8.self)
+        try Program.check("/sbin/ip", arguments)
     }
 
     func teardown() async {

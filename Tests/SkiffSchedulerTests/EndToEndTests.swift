@@ -135,7 +135,7 @@ private func events(_ client: APIClient, reason: String) async -> [Event] {
         try await register(node("n1"), client)
         _ = try await client.create(unbound(pod("p")))
         #expect(await eventually(timeout: .seconds(30)) { await placement(client, ["p"])["p"] == "n1" })
-        kill(children[0].pid, SIGTERM)
+        children[0].signal(SIGTERM)
         #expect(await children[0].exitStatus(within: .seconds(10)) == 0, "\(children[0].stderr)")
     }
 }

@@ -8,14 +8,12 @@ import Testing
 import SkiffBus
 import SkiffStoreClient
 import SkiffWire
+import SkiffTestSupport
 
-/// One skiff-store child process, its combined stdout and stderr kept for messages.
+/// One skiff-store child process (SkiffTestSupport's ChildProcess), its stdout and stderr kept
+/// for messages. Killed and its output removed when released.
 final class StoreProcess: Sendable {
-    let process: Process
-    private final class Output: Sendable {
-        let text = Mutex("")
-    }
-    private let output = Output()
+    private let child: ChildProcess
 
     /// The skiff-store binary next to this test bundle; fails (never skips) when missing.
     static func binary() throws -> String {
@@ -32,43 +30,32 @@ final class StoreProcess: Sendable {
     }
 
     init(arguments: [String]) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.binary())
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        let output = output
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                return
-            }
-            output.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
-        }
-        try process.run()
+        child = try ChildProcess(path: try Self.binary(), name: "skiff-store", arguments)
     }
 
-    var pid: Int32 { process.processIdentifier }
-    var text: String { output.text.withLock { $0 } }
+    deinit {
+        child.crash()
+        child.removeOutput()
+    }
+
+    var pid: Int32 { child.pid }
+    var text: String { child.stdout + child.stderr }
+    var termination: Termination? { child.termination }
 
     func waitUntilServing() async throws {
-        guard await waitUntil({ self.text.contains("skiff-store: serving") || !self.process.isRunning }),
-              process.isRunning else {
+        guard await waitUntil({ self.text.contains("skiff-store: serving") || !self.child.isRunning }),
+              child.isRunning else {
             throw BusError(.timeout, "skiff-store did not start: \(text)")
         }
     }
 
     /// Waits for the process to end; returns its exit status (nil if it did not end in time).
     func waitForExit() async -> Int32? {
-        guard await waitUntil({ !self.process.isRunning }) else { return nil }
-        return process.terminationStatus
+        guard await waitUntil({ !self.child.isRunning }) else { return nil }
+        return child.termination?.status
     }
 
-    func kill(_ signal: Int32) {
-        if process.isRunning { _ = Glibc.kill(pid, signal) }
-    }
+    func kill(_ signal: Int32) { child.signal(signal) }
 }
 
 /// What each crash-test writer has had acknowledged, by writer.
@@ -162,7 +149,7 @@ final class AckLedger: Sendable {
             #expect(progressed, "round \(round): writes stalled at \(ledger.total) acknowledgements; store says: \(store.text)")
             store.kill(SIGKILL)
             #expect(await store.waitForExit() != nil)
-            #expect(store.process.terminationReason == .uncaughtSignal, "round \(round): the store was not killed: \(store.text)")
+            #expect(store.termination == .signaled(SIGKILL), "round \(round): the store was not killed: \(store.text)")
             // Closing the client fails the calls in flight (their outcome stays unknown).
             await client.close()
             for task in tasks { await task.value }

@@ -1,6 +1,7 @@
 import Foundation
 import SkiffWire
 import SkiffWireTesting
+import SkiffTestSupport
 import Testing
 
 /// Bytes we produce are ordinary protobuf: protoc decodes them against proto/, and what protoc
@@ -39,27 +40,9 @@ import Testing
     }
 
     static func protoc(_ arguments: [String], input: Data) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["protoc", "-I", protoRoot.path] + arguments
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        // Write and read concurrently so that neither pipe fills up.
-        let writer = Thread {
-            stdin.fileHandleForWriting.write(input)
-            try? stdin.fileHandleForWriting.close()
-        }
-        writer.start()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ProtocFailure(message: String(decoding: errors, as: UTF8.self))
-        }
-        return output
+        let result = try Program.run("/usr/bin/env", ["protoc", "-I", protoRoot.path] + arguments, stdin: [UInt8](input))
+        guard result.succeeded else { throw ProtocFailure(message: result.stderr) }
+        return Data(result.stdoutBytes)
     }
 
     struct ProtocFailure: Error, CustomStringConvertible { var message: String; var description: String { message } }
