@@ -111,6 +111,11 @@ struct TapCommand: AsyncParsableCommand {
             throw error
         }
         await subscriber.close()
+        let unopened = subscriber.statistics.unauthenticated
+        if unopened > 0 {
+            FileDescriptorSink.standardError.write(line: "busctl: \(unopened) message(s) did not open with this process's keys "
+                                                   + "(SKIFF_BUS_KEY_FILE, SKIFF_BUS_CONFIDENTIAL_KEY_FILE) and were dropped")
+        }
         if printed == 0, let timeout {
             let seconds = timeout == timeout.rounded() && timeout < 1e9 ? String(Int(timeout)) : String(timeout)
             throw BusctlError("no messages within \(seconds) seconds from \(connected.all.count) publisher(s)")

@@ -23,6 +23,13 @@ public enum WatchTopic {
     /// The topic of the pods bound to `node`.
     public static func pods(onNode node: String) -> String { "n/\(node)/pods/" }
 
+    /// The topics only holders of the bus's confidential key may read: Secrets and ConfigMaps,
+    /// which the node authorizer gives a kubelet one by one (the events carry the data).
+    public static let confidentialPrefixes = [
+        prefix(GroupResource(group: "", resource: "secrets"), namespace: nil),
+        prefix(GroupResource(group: "", resource: "configmaps"), namespace: nil),
+    ]
+
     /// The topic of a resource's bookmarks.
     public static func bookmarks(_ resource: GroupResource) -> String { "b/\(resource)/" }
 }

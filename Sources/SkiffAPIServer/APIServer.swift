@@ -76,7 +76,8 @@ public final class APIServer: Sendable {
                                       options: RequestClient.Options(token: configuration.storeToken?.value),
                                       timeout: configuration.storeTimeout)
         let store = storeClient
-        publisher = try Publisher(component: configuration.component, options: Publisher.Options(directory: directory))
+        publisher = try Publisher(component: configuration.component, options: Publisher.Options(
+            directory: directory, confidential: try ConfidentialTopics.fromEnvironment(prefixes: WatchTopic.confidentialPrefixes)))
         server = try RequestServer(component: configuration.component, options: RequestServer.Options(directory: directory), logger: logger)
         let namespaces = NamespaceCache()
         let policy = PolicyCache()

@@ -6,6 +6,11 @@
 /// environment variable SKIFF_BUS_KEY_FILE (read once per process), so every component, tool
 /// and test child gets it without a flag of its own; `.key(_)` for tests; `.unkeyed` for none.
 ///
+/// A second key, the confidential key (SKIFF_BUS_CONFIDENTIAL_KEY_FILE), seals what a publisher
+/// sends on its `ConfidentialTopics` (the apiserver: Secret and ConfigMap events), so only the
+/// processes given that key can read those topics; the others (kubelets: a node reads a Secret
+/// only by a request the node authorizer allows) hold just the bus key.
+///
 /// Concurrency: a Sendable value; copies share one `EnvelopeSeal` (one nonce counter). Must
 /// never: print or log the key, accept a key file others can read, or fall back to no key when
 /// the file named in the environment cannot be read (that is an error, not a downgrade).
@@ -16,6 +21,8 @@ import Synchronization
 public struct BusKey: Sendable {
     /// The environment variable naming the key file.
     public static let environmentVariable = "SKIFF_BUS_KEY_FILE"
+    /// The environment variable naming the confidential key's file.
+    public static let confidentialEnvironmentVariable = "SKIFF_BUS_CONFIDENTIAL_KEY_FILE"
     /// Key length in bytes (AES-256).
     public static let byteCount = 32
     /// Bytes a sealed envelope carries beyond the envelope (header and tag).
@@ -25,6 +32,8 @@ public struct BusKey: Sendable {
     public enum Setting: Sendable {
         /// The file named by SKIFF_BUS_KEY_FILE if set, else none. The default.
         case fromEnvironment
+        /// The file named by SKIFF_BUS_CONFIDENTIAL_KEY_FILE if set, else none.
+        case confidentialFromEnvironment
         /// This key.
         case key(BusKey)
         /// No key: send in clear, accept only clear messages.
@@ -35,6 +44,7 @@ public struct BusKey: Sendable {
         func seal() throws(BusError) -> EnvelopeSeal? {
             switch self {
             case .fromEnvironment: return try BusKey.environment()?.seal
+            case .confidentialFromEnvironment: return try BusKey.environment(confidentialEnvironmentVariable)?.seal
             case .key(let key): return key.seal
             case .unkeyed: return nil
             }
@@ -83,22 +93,44 @@ public struct BusKey: Sendable {
 
     // MARK: the process's key
 
-    private static let fromEnvironmentOnce = Mutex<Result<BusKey?, BusError>?>(nil)
+    private static let fromEnvironmentOnce = Mutex<[String: Result<BusKey?, BusError>]>([:])
 
-    /// The key named by SKIFF_BUS_KEY_FILE, read on first use and kept for the process's life
-    /// (all of its sockets then share one seal); nil when the variable is unset or empty.
-    public static func environment() throws(BusError) -> BusKey? {
-        let result = fromEnvironmentOnce.withLock { cached -> Result<BusKey?, BusError> in
-            if let cached { return cached }
+    /// The key named by `variable` (SKIFF_BUS_KEY_FILE by default), read on first use and kept
+    /// for the process's life (all of its sockets then share one seal); nil when the variable
+    /// is unset or empty.
+    public static func environment(_ variable: String = environmentVariable) throws(BusError) -> BusKey? {
+        let result = fromEnvironmentOnce.withLock { cache -> Result<BusKey?, BusError> in
+            if let cached = cache[variable] { return cached }
             let loaded: Result<BusKey?, BusError>
-            if let path = ProcessInfo.processInfo.environment[environmentVariable], !path.isEmpty {
+            if let path = ProcessInfo.processInfo.environment[variable], !path.isEmpty {
                 do throws(BusError) { loaded = .success(try BusKey(file: path)) } catch { loaded = .failure(error) }
             } else {
                 loaded = .success(nil)
             }
-            cached = loaded
+            cache[variable] = loaded
             return loaded
         }
         return try result.get()
     }
+}
+
+/// Topics a publisher seals with the confidential key instead of the bus key: subscribers
+/// without that key cannot read them, whatever they subscribe to.
+public struct ConfidentialTopics: Sendable {
+    /// Topic prefixes covered ("w/secrets/" covers every Secret event).
+    public var prefixes: [String]
+    public var key: BusKey
+
+    public init(prefixes: [String], key: BusKey) {
+        self.prefixes = prefixes
+        self.key = key
+    }
+
+    /// The confidential key of the environment (SKIFF_BUS_CONFIDENTIAL_KEY_FILE) over
+    /// `prefixes`; nil when the variable is unset.
+    public static func fromEnvironment(prefixes: [String]) throws(BusError) -> ConfidentialTopics? {
+        try BusKey.environment(BusKey.confidentialEnvironmentVariable).map { ConfidentialTopics(prefixes: prefixes, key: $0) }
+    }
+
+    func covers(_ topic: String) -> Bool { prefixes.contains { topic.hasPrefix($0) } }
 }

@@ -4,7 +4,9 @@
 ///
 /// With a bus key (`Options.key`, by default SKIFF_BUS_KEY_FILE) each envelope is sealed for
 /// its topic (`EnvelopeSeal`); the topic itself stays in clear in front so that nanomsg's
-/// prefix subscriptions still filter. Subscribers without the key drop everything.
+/// prefix subscriptions still filter. Subscribers without the key drop everything. Topics in
+/// `Options.confidential` are sealed with the confidential key instead, for the subscribers
+/// that hold it alone.
 ///
 /// Concurrency: `publish` may be called from any task or thread; sequence assignment and the
 /// send happen under one mutex, so a topic's messages leave in sequence order. `publish`
@@ -29,11 +31,14 @@ public final class Publisher: Sendable {
         public var directory: EndpointDirectory?
         /// The bus key envelopes are sealed with.
         public var key: BusKey.Setting
+        /// Topics sealed with the confidential key instead; nil for none.
+        public var confidential: ConfidentialTopics?
 
         public init(sender: String? = nil, maxMessageSize: Int = BusDefaults.maxMessageSize,
                     sendBufferSize: Int = BusDefaults.publisherSendBuffer, directory: EndpointDirectory? = nil,
-                    key: BusKey.Setting = .fromEnvironment) {
+                    key: BusKey.Setting = .fromEnvironment, confidential: ConfidentialTopics? = nil) {
             self.key = key
+            self.confidential = confidential
             self.sender = sender
             self.maxMessageSize = maxMessageSize
             self.sendBufferSize = sendBufferSize
@@ -58,10 +63,12 @@ public final class Publisher: Sendable {
     private let directory: EndpointDirectory?
     private let logger: Logger
     private let seal: EnvelopeSeal?
+    private let confidential: ConfidentialTopics?
 
     public init(component: String, options: Options = Options(), logger: Logger = BusLogging.disabled) throws(BusError) {
         self.component = component
         self.seal = try options.key.seal()
+        self.confidential = options.confidential
         self.sender = options.sender ?? BusDefaults.sender(component: component)
         self.epoch = Epoch.random()
         self.maxMessageSize = options.maxMessageSize
@@ -132,7 +139,11 @@ public final class Publisher: Sendable {
             } catch {
                 return .failure(BusError(.malformed, "cannot encode envelope: \(error)"))
             }
-            if let seal { body = seal.seal(body, for: .publish(topic: topic)) }
+            if let confidential, confidential.covers(topic) {
+                body = confidential.key.seal.seal(body, for: .publish(topic: topic))
+            } else if let seal {
+                body = seal.seal(body, for: .publish(topic: topic))
+            }
             let size = TopicFrame.size(topic: topic, bodyCount: body.count)
             guard size <= maxMessageSize else {
                 return .failure(BusError(.tooLarge, "\(type) on '\(topic)' is \(size) bytes, over the bus limit of \(maxMessageSize) bytes"))

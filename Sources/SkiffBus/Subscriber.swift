@@ -68,11 +68,14 @@ public final class Subscriber: Sendable {
         public var reactor: BusReactor
         /// The bus key messages must be sealed with.
         public var key: BusKey.Setting
+        /// The confidential key, which also opens messages (a publisher's confidential topics).
+        public var confidentialKey: BusKey.Setting
 
         public init(maxMessageSize: Int = BusDefaults.maxMessageSize, bufferedBatches: Int = 1024,
                     maxBatchSize: Int = 1024, receiveBufferSize: Int? = nil, reactor: BusReactor = .shared,
-                    key: BusKey.Setting = .fromEnvironment) {
+                    key: BusKey.Setting = .fromEnvironment, confidentialKey: BusKey.Setting = .confidentialFromEnvironment) {
             self.key = key
+            self.confidentialKey = confidentialKey
             self.maxMessageSize = maxMessageSize
             self.bufferedBatches = bufferedBatches
             self.maxBatchSize = maxBatchSize
@@ -125,6 +128,7 @@ public final class Subscriber: Sendable {
     private let maxBatchSize: Int
     private let logger: Logger
     private let seal: EnvelopeSeal?
+    private let confidentialSeal: EnvelopeSeal?
 
     /// How soon to retry handing pending gaps to a full stream.
     private static let retryInterval: Duration = .milliseconds(20)
@@ -136,6 +140,7 @@ public final class Subscriber: Sendable {
         maxBatchSize = max(1, options.maxBatchSize)
         self.logger = logger
         seal = try options.key.seal()
+        confidentialSeal = try options.confidentialKey.seal()
         socket = try NanomsgSocket(protocol: skiff_nn_SUB, kind: "SUB")
         try socket.setOption(level: skiff_nn_SOL_SOCKET, skiff_nn_RCVMAXSIZE, Int32(clamping: options.maxMessageSize), name: "NN_RCVMAXSIZE")
         if let size = options.receiveBufferSize {
@@ -225,17 +230,16 @@ extension Subscriber: ReactorSource {
                     continue
                 }
                 let decoded: Envelope?
-                if let seal {
-                    guard let opened = seal.open(body, for: .publish(topic: topic)) else {
-                        noteUnauthenticated(topic: topic, why: EnvelopeSeal.looksSealed(body)
-                                            ? "sealed with another key, or altered" : "not sealed: a publisher without SKIFF_BUS_KEY_FILE?", &r)
+                if seal != nil || EnvelopeSeal.looksSealed(body) {
+                    // With a bus key nothing unsealed is accepted; a confidential topic opens
+                    // with the confidential key alone.
+                    let purpose = EnvelopeSeal.Purpose.publish(topic: topic)
+                    guard let opened = seal?.open(body, for: purpose) ?? confidentialSeal?.open(body, for: purpose) else {
+                        noteUnauthenticated(topic: topic, why: Self.whyUnopened(body, keyed: seal != nil,
+                                                                                 confidential: confidentialSeal != nil), &r)
                         continue
                     }
                     decoded = try? Envelope(serializedBytes: opened)
-                } else if EnvelopeSeal.looksSealed(body) {
-                    // A keyed publisher: nothing here can open it.
-                    noteUnauthenticated(topic: topic, why: "sealed with a bus key, and this subscriber has none (SKIFF_BUS_KEY_FILE)", &r)
-                    continue
                 } else {
                     decoded = try? Envelope(serializedBytes: body)
                 }
@@ -264,6 +268,14 @@ extension Subscriber: ReactorSource {
             return deliver(events, &r)
         }
         if retry { reactor.noteDeadline(MonotonicTime.deadline(after: Self.retryInterval)) }
+    }
+
+    /// Why a message did not open, for the operator.
+    private static func whyUnopened(_ body: UnsafeRawBufferPointer, keyed: Bool, confidential: Bool) -> String {
+        guard EnvelopeSeal.looksSealed(body) else { return "not sealed: a publisher without SKIFF_BUS_KEY_FILE?" }
+        if confidential { return "sealed with another key, or altered" }
+        return keyed ? "sealed with another key (a confidential topic needs SKIFF_BUS_CONFIDENTIAL_KEY_FILE), or altered"
+                     : "sealed with a bus key, and this subscriber has none (SKIFF_BUS_KEY_FILE)"
     }
 
     private func noteUnauthenticated(topic: String, why: String, _ r: inout Receiver) {

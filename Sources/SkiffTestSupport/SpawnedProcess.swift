@@ -1,8 +1,9 @@
 /// SpawnedProcess: a child started with posix_spawn and reaped by its pid, the one way tests
 /// start programs. Foundation's Process is not used: on Linux it watches children through a
 /// SIGCHLD dispatch source and a run-loop thread, and its pipes' readability handlers through
-/// dispatch sources whose teardown races (a test process crashed that way in CI, at random),
-/// and it hangs when a child closes its descriptors. Here nothing runs in the background: a
+/// dispatch sources whose teardown races (the suspected cause of a test process that crashed
+/// in CI at random, jumping to an unmapped address), and it hangs when a child closes its
+/// descriptors. Here nothing runs in the background: a
 /// child is reaped when someone asks whether it still runs.
 ///
 /// Concurrency: Sendable; any thread may ask or wait (reaping happens once, under a mutex).

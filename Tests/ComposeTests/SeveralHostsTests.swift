@@ -48,10 +48,16 @@ struct SeveralHostsTests {
             // The bus over tcp: every message is sealed with the cluster's key. busctl with the key
             // gets the apiserver's Pong; without it, no answer at all (the apiserver drops the
             // request and says so in its log). The store answers nobody but the apiserver.
+            func startBusctl(_ arguments: [String], keyed: Bool, confidential: Bool = false) throws -> ChildProcess {
+                var environment: [String: String] = [:]
+                if keyed { environment["SKIFF_BUS_KEY_FILE"] = state + "/secrets/bus.key" }
+                if confidential { environment["SKIFF_BUS_CONFIDENTIAL_KEY_FILE"] = state + "/secrets/confidential.key" }
+                return try ChildProcess(path: "/usr/bin/nsenter", name: "busctl",
+                                        ["--net=/run/netns/skiff-\(id)-fabric", "--", try Products.path(of: "busctl")] + arguments,
+                                        environment: environment)
+            }
             func busctl(_ arguments: [String], keyed: Bool) async throws -> (status: Int32?, output: String) {
-                let child = try ChildProcess(path: "/usr/bin/nsenter", name: "busctl",
-                                             ["--net=/run/netns/skiff-\(id)-fabric", "--", try Products.path(of: "busctl")] + arguments,
-                                             environment: keyed ? ["SKIFF_BUS_KEY_FILE": state + "/secrets/bus.key"] : [:])
+                let child = try startBusctl(arguments, keyed: keyed)
                 let status = await child.exitStatus(within: .seconds(30))
                 let output = child.stdout + child.stderr
                 await child.stop()
@@ -78,7 +84,33 @@ struct SeveralHostsTests {
                 let mode = (try FileManager.default.attributesOfItem(atPath: state + directory)[.posixPermissions] as? Int) ?? 0
                 #expect(mode == 0o700, "\(directory) has mode \(String(mode, radix: 8))")
             }
-            for secret in ["bus.key", "store.token"] {
+            // Secret events are sealed with the confidential key, which the kubelets do not hold:
+            // a tap with the bus key alone hears them and cannot open one; with the confidential
+            // key it prints them.
+            let secretsTap = ["tap", "--run-dir", state + "/run", "--filter", "w/secrets/"]
+            let busKeyOnly = try startBusctl(secretsTap + ["--timeout", "20"], keyed: true)
+            let bothKeys = try startBusctl(secretsTap + ["--count", "1", "--timeout", "60"], keyed: true, confidential: true)
+            func createSecret(_ name: String) async throws {
+                let file = state + "/\(name).yaml"
+                try "{apiVersion: v1, kind: Secret, metadata: {name: \(name)}, stringData: {password: hunter2}}"
+                    .write(toFile: file, atomically: true, encoding: .utf8)
+                #expect(try await ctl(["apply", "-f", file]).status == 0)
+            }
+            var created = 0
+            while bothKeys.isRunning && created < 20 {
+                created += 1
+                try await createSecret("tapped-\(created)")
+                _ = await bothKeys.exitStatus(within: .seconds(2))
+            }
+            try await createSecret("tapped-last")
+            #expect(await bothKeys.exitStatus(within: .seconds(10)) == 0, "\(bothKeys.stdout) \(bothKeys.stderr)")
+            #expect(bothKeys.stdout.contains("WatchEvent ADDED Secret default/tapped-"), "\(bothKeys.stdout)")
+            #expect(await busKeyOnly.exitStatus(within: .seconds(40)) == 1, "\(busKeyOnly.stderr)")
+            #expect(!busKeyOnly.stdout.contains("Secret"), "\(busKeyOnly.stdout)")
+            #expect(busKeyOnly.stderr.contains("did not open with this process's keys"), "\(busKeyOnly.stderr)")
+            await bothKeys.stop()
+            await busKeyOnly.stop()
+            for secret in ["bus.key", "confidential.key", "store.token"] {
                 let mode = (try FileManager.default.attributesOfItem(atPath: state + "/secrets/" + secret)[.posixPermissions] as? Int) ?? 0
                 #expect(mode == 0o600, "\(secret) has mode \(String(mode, radix: 8))")
             }

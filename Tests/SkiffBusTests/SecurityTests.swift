@@ -123,6 +123,43 @@ import SkiffWire
         }
     }
 
+    /// A kubelet's view (bus key only) and a controller's (bus key and confidential key) of a
+    /// publisher whose Secret topics are confidential.
+    @Test func confidentialTopicsOpenOnlyWithTheConfidentialKey() async throws {
+        try await BusHarness.with { bus in
+            let (key, confidentialKey) = (BusKey.generate(), BusKey.generate())
+            let publisher = try bus.publisher(options: Publisher.Options(
+                key: .key(key), confidential: ConfidentialTopics(prefixes: ["w/secrets/"], key: confidentialKey)))
+            let endpoint = try bus.bind(.ipc, "confidential-pub") { endpoint throws(BusError) in try publisher.bind(to: endpoint) }
+            var subscribers: [Subscriber] = []
+            for confidential in [BusKey.Setting.key(confidentialKey), .unkeyed] {
+                let subscriber = try bus.subscriber(options: Subscriber.Options(key: .key(key), confidentialKey: confidential))
+                try subscriber.connect(to: endpoint)
+                try subscriber.subscribe(prefix: "")
+                subscribers.append(subscriber)
+            }
+            let (controller, kubelet) = (subscribers[0], subscribers[1])
+            let collectors = subscribers.map(EventCollector.init)
+            defer { collectors.forEach { $0.stop() } }
+            try await warmUp(publisher, collectors[0])
+            try await warmUp(publisher, collectors[1])
+            for i in 0..<10 {
+                try publisher.publish(Echo("secret \(i)"), topic: "w/secrets/default/")
+                try publisher.publish(Echo("pod \(i)"), topic: "w/pods/default/")
+            }
+            func texts(_ collector: EventCollector, _ prefix: String) throws -> [String] {
+                try collector.messages.filter { $0.topic.hasPrefix(prefix) }.map { try $0.decode(Echo.self).text }
+            }
+            #expect(await waitUntil { collectors[0].messages.filter { $0.topic.hasPrefix("w/") }.count == 20 })
+            #expect(try texts(collectors[0], "w/secrets/") == (0..<10).map { "secret \($0)" })
+            #expect(await waitUntil { (try? texts(collectors[1], "w/pods/"))?.count == 10 })
+            #expect(await waitUntil { kubelet.statistics.unauthenticated >= 10 })
+            #expect(try texts(collectors[1], "w/secrets/").isEmpty)
+            #expect(try texts(collectors[1], "w/pods/") == (0..<10).map { "pod \($0)" })
+            #expect(controller.statistics.unauthenticated == 0)
+        }
+    }
+
     @Test func requiredTokenRefusesOthersButNotPing() async throws {
         try await BusHarness.with { bus in
             let token = try SharedToken("s3cret-token")
