@@ -70,12 +70,18 @@ public final class Subscriber: Sendable {
         public var key: BusKey.Setting
         /// The confidential key, which also opens messages (a publisher's confidential topics).
         public var confidentialKey: BusKey.Setting
+        /// Topic prefixes the publisher seals with the confidential key: when this subscriber
+        /// holds that key, a message there opens with it alone (a holder of the bus key alone
+        /// cannot forge one).
+        public var confidentialTopics: [String]
 
         public init(maxMessageSize: Int = BusDefaults.maxMessageSize, bufferedBatches: Int = 1024,
                     maxBatchSize: Int = 1024, receiveBufferSize: Int? = nil, reactor: BusReactor = .shared,
-                    key: BusKey.Setting = .fromEnvironment, confidentialKey: BusKey.Setting = .confidentialFromEnvironment) {
+                    key: BusKey.Setting = .fromEnvironment, confidentialKey: BusKey.Setting = .confidentialFromEnvironment,
+                    confidentialTopics: [String] = []) {
             self.key = key
             self.confidentialKey = confidentialKey
+            self.confidentialTopics = confidentialTopics
             self.maxMessageSize = maxMessageSize
             self.bufferedBatches = bufferedBatches
             self.maxBatchSize = maxBatchSize
@@ -129,6 +135,7 @@ public final class Subscriber: Sendable {
     private let logger: Logger
     private let seal: EnvelopeSeal?
     private let confidentialSeal: EnvelopeSeal?
+    private let confidentialTopics: [String]
 
     /// How soon to retry handing pending gaps to a full stream.
     private static let retryInterval: Duration = .milliseconds(20)
@@ -141,6 +148,7 @@ public final class Subscriber: Sendable {
         self.logger = logger
         seal = try options.key.seal()
         confidentialSeal = try options.confidentialKey.seal()
+        confidentialTopics = options.confidentialTopics
         socket = try NanomsgSocket(protocol: skiff_nn_SUB, kind: "SUB")
         try socket.setOption(level: skiff_nn_SOL_SOCKET, skiff_nn_RCVMAXSIZE, Int32(clamping: options.maxMessageSize), name: "NN_RCVMAXSIZE")
         if let size = options.receiveBufferSize {
@@ -234,7 +242,10 @@ extension Subscriber: ReactorSource {
                     // With a bus key nothing unsealed is accepted; a confidential topic opens
                     // with the confidential key alone.
                     let purpose = EnvelopeSeal.Purpose.publish(topic: topic)
-                    guard let opened = seal?.open(body, for: purpose) ?? confidentialSeal?.open(body, for: purpose) else {
+                    let onlyConfidential = confidentialSeal != nil && confidentialTopics.contains { topic.hasPrefix($0) }
+                    let opened = onlyConfidential ? confidentialSeal?.open(body, for: purpose)
+                                                  : seal?.open(body, for: purpose) ?? confidentialSeal?.open(body, for: purpose)
+                    guard let opened else {
                         noteUnauthenticated(topic: topic, why: Self.whyUnopened(body, keyed: seal != nil,
                                                                                  confidential: confidentialSeal != nil), &r)
                         continue

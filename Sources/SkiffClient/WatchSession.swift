@@ -72,7 +72,7 @@ struct WatchSession<O: APIObject> {
         guard let events = client.eventsURL else {
             throw APIError.unavailable("the apiserver at \(client.serverURL) has no registered event endpoint")
         }
-        let subscriber = try Subscriber()
+        let subscriber = try Subscriber(options: Subscriber.Options(confidentialTopics: WatchTopic.confidentialPrefixes))
         defer { Task { await subscriber.close() } }
         // Pods pinned to one node come from that node's topic; everything else by namespace.
         let node = info.plural == "pods" && info.group.isEmpty ? fields?.requiredValue(for: "spec.nodeName") : nil

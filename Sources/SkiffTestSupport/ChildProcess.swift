@@ -14,6 +14,12 @@ public final class ChildProcess: Sendable {
     private let process: SpawnedProcess
     private let outputDirectory: String
 
+    /// The bus keys this process was given (SKIFF_BUS_KEY_FILE and the confidential one), for a
+    /// child that must talk to this process's own keyed sockets.
+    public static var inheritedBusKeys: [String: String] {
+        ProcessInfo.processInfo.environment.filter { $0.key == "SKIFF_BUS_KEY_FILE" || $0.key == "SKIFF_BUS_CONFIDENTIAL_KEY_FILE" }
+    }
+
     /// Starts `executable` (a product name, found next to the test bundle) with `arguments`.
     public convenience init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         try self.init(path: try Products.path(of: executable), name: executable, arguments, environment: environment)
@@ -26,6 +32,7 @@ public final class ChildProcess: Sendable {
         env.removeValue(forKey: "SKIFF_SERVER")
         // A child talks unkeyed unless the test names a key (environment:), whatever ours is.
         env.removeValue(forKey: "SKIFF_BUS_KEY_FILE")
+        env.removeValue(forKey: "SKIFF_BUS_CONFIDENTIAL_KEY_FILE")
         for (key, value) in environment { env[key] = value }
         let files = try TemporaryFiles()
         do {

@@ -149,7 +149,9 @@ final class BusctlProcess {
     private let child: ChildProcess
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        child = try ChildProcess(path: try BusctlBinary.path(), name: "busctl", arguments, environment: environment)
+        // busctl talks to this process's sockets: it gets the same bus keys, if any.
+        child = try ChildProcess(path: try BusctlBinary.path(), name: "busctl", arguments,
+                                 environment: ChildProcess.inheritedBusKeys.merging(environment) { $1 })
     }
 
     var pid: Int32 { child.pid }

@@ -133,7 +133,8 @@ import SkiffWire
             let endpoint = try bus.bind(.ipc, "confidential-pub") { endpoint throws(BusError) in try publisher.bind(to: endpoint) }
             var subscribers: [Subscriber] = []
             for confidential in [BusKey.Setting.key(confidentialKey), .unkeyed] {
-                let subscriber = try bus.subscriber(options: Subscriber.Options(key: .key(key), confidentialKey: confidential))
+                let subscriber = try bus.subscriber(options: Subscriber.Options(key: .key(key), confidentialKey: confidential,
+                                                                                confidentialTopics: ["w/secrets/"]))
                 try subscriber.connect(to: endpoint)
                 try subscriber.subscribe(prefix: "")
                 subscribers.append(subscriber)
@@ -157,6 +158,15 @@ import SkiffWire
             #expect(try texts(collectors[1], "w/secrets/").isEmpty)
             #expect(try texts(collectors[1], "w/pods/") == (0..<10).map { "pod \($0)" })
             #expect(controller.statistics.unauthenticated == 0)
+
+            // A holder of the bus key alone cannot forge a Secret event for the controller.
+            let forger = try bus.publisher(options: Publisher.Options(key: .key(key)))
+            let forgerEndpoint = try bus.bind(.ipc, "forger-pub") { endpoint throws(BusError) in try forger.bind(to: endpoint) }
+            try controller.connect(to: forgerEndpoint)
+            try await warmUp(forger, collectors[0])
+            for i in 0..<5 { try forger.publish(Echo("forged \(i)"), topic: "w/secrets/default/") }
+            #expect(await waitUntil { controller.statistics.unauthenticated >= 5 })
+            #expect(try !texts(collectors[0], "w/secrets/").contains { $0.hasPrefix("forged") })
         }
     }
 

@@ -30,7 +30,8 @@ final class StoreProcess: Sendable {
     }
 
     init(arguments: [String]) throws {
-        child = try ChildProcess(path: try Self.binary(), name: "skiff-store", arguments)
+        // The store answers this process's clients: it gets the same bus keys, if any.
+        child = try ChildProcess(path: try Self.binary(), name: "skiff-store", arguments, environment: ChildProcess.inheritedBusKeys)
     }
 
     deinit {
