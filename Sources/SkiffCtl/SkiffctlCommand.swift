@@ -52,10 +52,16 @@ public struct SkiffctlCommand: AsyncParsableCommand {
             index += 1
         }
         guard !leading.isEmpty, index < arguments.count else { return arguments }
-        // A command group (`rollout status`, `auth can-i`, `top pods`) takes them after its subcommand.
-        var path = 1
-        let group = configuration.subcommands.first { $0.configuration.commandName == arguments[index] }
-        if let group, !group.configuration.subcommands.isEmpty, index + 1 < arguments.count { path = 2 }
+        // A command group (`rollout status`, `auth can-i`, `create secret generic`) takes them
+        // after the deepest subcommand named; `create -f` (its default) right after `create`.
+        var path = 0
+        var commands: [any ParsableCommand.Type] = configuration.subcommands
+        while index + path < arguments.count,
+              let command = commands.first(where: { $0.configuration.commandName == arguments[index + path] }) {
+            path += 1
+            commands = command.configuration.subcommands
+        }
+        path = max(path, 1)
         return Array(arguments[index..<(index + path)]) + leading + arguments[(index + path)...]
     }
 }

@@ -83,8 +83,8 @@ import Testing
 
     @Test func createTwiceIsAlreadyExists() async throws {
         let test = TestSession(standardInput: Self.pod)
-        #expect(try await test.run(CreateCommand.self, ["-f", "-"]))
-        #expect(try await !test.run(CreateCommand.self, ["-f", "-"]))
+        #expect(try await test.run(CreateFromManifestsCommand.self, ["-f", "-"]))
+        #expect(try await !test.run(CreateFromManifestsCommand.self, ["-f", "-"]))
         #expect(test.output.lines == ["pod/web created"])
         #expect(test.errors.lines == [#"Error from server (AlreadyExists): error when creating "STDIN": pods "web" already exists"#])
     }
@@ -390,5 +390,72 @@ import Testing
         #expect(try await !test.run(ScaleCommand.self, ["configmap", "web", "--replicas", "2"]))
         #expect(test.output.lines == ["deployment.apps/web scaled"])
         #expect(test.errors.lines == ["error: Expected replicas to be 3, was 4", "error: configmaps cannot be scaled"])
+    }
+}
+
+@Suite struct CreateFromFlagsTests {
+    @Test func genericSecretFromLiteralsAndFiles() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let certificate = try scratch.write("tls.crt", "CERT")
+        try scratch.write("conf/a.conf", "A")
+        try scratch.write("conf/b.conf", "B")
+        let test = TestSession(namespace: "shop")
+        #expect(try await test.run(CreateGenericSecretCommand.self, [
+            "db", "--from-literal", "user=admin", "--from-literal", "password=s3=cret", "--from-file", certificate,
+            "--from-file", "renamed=\(certificate)", "--from-file", scratch.path + "/conf"]), "\(test.errors.lines)")
+        #expect(test.output.lines == ["secret/db created"])
+        let secret = try #require(test.client.stored(try resource("secrets"), "db", namespace: "shop") as? Secret)
+        #expect(secret.type == "Opaque")
+        #expect(secret.data == ["user": Array("admin".utf8), "password": Array("s3=cret".utf8), "tls.crt": Array("CERT".utf8),
+                                "renamed": Array("CERT".utf8), "a.conf": Array("A".utf8), "b.conf": Array("B".utf8)])
+    }
+
+    @Test(arguments: [
+        (["s", "--from-literal", "novalue"], "error: invalid literal source novalue, expected key=value"),
+        (["s", "--from-literal", "=v"], "error: invalid literal source =v, expected key=value"),
+        (["s", "--from-literal", "a=1", "--from-literal", "a=2"], "error: cannot add key a, another key by that name already exists"),
+        (["s", "--from-literal", "bad key=1"],
+         "error: \"bad key\" is not a valid key name: a valid config key must consist of alphanumeric characters, '-', '_' or '.'"),
+        (["s", "--from-file", "/nonexistent/file"], "error: error reading /nonexistent/file: no such file or directory"),
+    ])
+    func badSourcesCreateNothing(arguments: [String], message: String) async throws {
+        let test = TestSession()
+        #expect(try await !test.run(CreateGenericSecretCommand.self, arguments))
+        #expect(test.errors.lines == [message])
+        #expect(test.client.writes.isEmpty)
+    }
+
+    @Test func configMapKeepsTextInDataAndBytesInBinaryData() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let binary = scratch.path + "/blob"
+        try Data([0xFF, 0xFE, 0x00]).write(to: URL(fileURLWithPath: binary))
+        let test = TestSession()
+        #expect(try await test.run(CreateConfigMapCommand.self, ["settings", "--from-literal", "mode=fast", "--from-file", binary]))
+        #expect(test.output.lines == ["configmap/settings created"])
+        let configMap = try #require(test.client.stored(try resource("configmaps"), "settings") as? ConfigMap)
+        #expect(configMap.data == ["mode": "fast"])
+        #expect(configMap.binaryData == ["blob": [0xFF, 0xFE, 0x00]])
+    }
+
+    @Test func namespaceAndAnExistingOne() async throws {
+        let test = TestSession()
+        #expect(try await test.run(CreateNamespaceCommand.self, ["shop"]))
+        #expect(try await !test.run(CreateNamespaceCommand.self, ["shop"]))
+        #expect(test.output.lines == ["namespace/shop created"])
+        #expect(test.errors.lines == [#"Error from server (AlreadyExists): namespaces "shop" already exists"#])
+    }
+
+    /// `create -f` still reaches the manifests command through the group's default.
+    @Test func createGroupRoutesToItsSubcommands() throws {
+        #expect(try CreateCommand.parseAsRoot(["-f", "pod.yaml"]) is CreateFromManifestsCommand)
+        #expect(try CreateCommand.parseAsRoot(["secret", "generic", "s", "--from-literal", "a=b"]) is CreateGenericSecretCommand)
+        #expect(try CreateCommand.parseAsRoot(["configmap", "c"]) is CreateConfigMapCommand)
+        #expect(try CreateCommand.parseAsRoot(["ns", "n"]) is CreateNamespaceCommand)
+    }
+
+    func resource(_ plural: String) throws -> ResourceInfo {
+        try #require(ResourceCatalog.resource(group: "", plural: plural))
     }
 }

@@ -207,6 +207,24 @@ struct EndToEndTests {
         }
     }
 
+    /// kubectl's Secret recipe: `create secret generic` from literals, read back base64 in -o yaml,
+    /// and the values stay out of `get` and `describe`.
+    @Test func createSecretGenericAndReadItBack() async throws {
+        try await withPlane { plane, _ in
+            let created = try await Self.skiffctl(["-n", "default", "create", "secret", "generic", "db-user-pass",
+                                                   "--from-literal", "username=admin", "--from-literal", "password=S!B*d$zDsb="],
+                                                  plane: plane)
+            #expect(created.status == 0 && created.stdout == "secret/db-user-pass created\n", "\(created.stderr)")
+            let yaml = try await Self.skiffctl(["get", "secret", "db-user-pass", "-o", "yaml"], plane: plane)
+            #expect(yaml.stdout.contains("username: YWRtaW4="), "\(yaml.stdout)")
+            #expect(yaml.stdout.contains("password: UyFCKmQkekRzYj0="), "\(yaml.stdout)")
+            #expect(yaml.stdout.contains("type: Opaque"))
+            let again = try await Self.skiffctl(["create", "secret", "generic", "db-user-pass", "--from-literal", "a=b"], plane: plane)
+            #expect(again.status == 1 && again.stderr == "Error from server (AlreadyExists): secrets \"db-user-pass\" already exists\n",
+                    "\(again.stderr)")
+        }
+    }
+
     static func skiffctl(_ arguments: [String], plane: ControlPlane) async throws -> (status: Int32?, stdout: String, stderr: String) {
         let child = try ChildProcess("skiffctl", ["--run-dir", plane.runDirectory] + arguments)
         let status = await child.exitStatus(within: .seconds(60))

@@ -71,6 +71,10 @@ import Testing
         (["-n", "shop"], ["-n", "shop"]),
         (["-n", "shop", "rollout", "status", "deploy/web"], ["rollout", "status", "-n", "shop", "deploy/web"]),
         (["--kubeconfig", "k", "auth", "can-i", "get", "pods"], ["auth", "can-i", "--kubeconfig", "k", "get", "pods"]),
+        (["-n", "shop", "create", "-f", "a.yaml"], ["create", "-n", "shop", "-f", "a.yaml"]),
+        (["-n", "shop", "create", "secret", "generic", "s", "--from-literal", "a=b"],
+         ["create", "secret", "generic", "-n", "shop", "s", "--from-literal", "a=b"]),
+        (["-n", "shop", "rollout", "status"], ["rollout", "status", "-n", "shop"]),
     ]
 
     @Test(arguments: cases)

@@ -141,9 +141,11 @@ public struct ApplyCommand: SessionCommand {
     }
 }
 
-public struct CreateCommand: SessionCommand {
+/// `skiffctl create -f FILE`: the default of `create` (CreateCommands.swift).
+public struct CreateFromManifestsCommand: SessionCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "create", abstract: "Create objects from manifests; an object that exists is an error.")
+        commandName: "from-manifests", abstract: "Create objects from manifests; an object that exists is an error.",
+        shouldDisplay: false)
 
     @OptionGroup public var global: GlobalOptions
     @OptionGroup public var manifests: ManifestOptions
