@@ -72,6 +72,17 @@ struct PodLifecycleTests {
             }
             let printed = try await cluster.skiffctl(["logs", "web"]).stdout
             #expect(logged, "skiffctl logs web printed \(printed)")
+            // The same log through an object that selects the pod (kubectl's TYPE/NAME).
+            try await cluster.apply("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: web}
+                spec:
+                  selector: {app: web}
+                  ports: [{port: 80}]
+                """)
+            let viaService = try await cluster.skiffctl(["logs", "service/web"])
+            #expect(viaService.status == 0 && viaService.stdout == expected + "\n", "\(viaService.stderr)")
 
             let hostname = try await cluster.skiffctl(["exec", "web", "--", "hostname"])
             #expect(hostname.status == 0 && hostname.stdout == "web\n")

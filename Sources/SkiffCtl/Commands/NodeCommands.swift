@@ -1,5 +1,5 @@
 /// The commands that reach a pod's node rather than the apiserver: `logs` and `exec` find the
-/// pod, then its node's kubelet (the endpoint its Node advertises in the
+/// pod (PodTarget: a pod, or one of a workload's), then its node's kubelet (the endpoint its Node advertises in the
 /// skiff.io/kubelet-endpoint annotation) and ask it over the bus; `image` works on this
 /// machine's image store directly, as the kubelets on it read it.
 ///
@@ -54,12 +54,6 @@ extension Session {
     }
 }
 
-/// POD, pod/POD or pods/POD, as kubectl takes a pod argument.
-func podName(_ argument: String) -> String {
-    for prefix in ["pod/", "pods/", "po/"] where argument.hasPrefix(prefix) { return String(argument.dropFirst(prefix.count)) }
-    return argument
-}
-
 func checked(_ response: KubeletResponse) throws -> KubeletResponse {
     guard let code = response.code, (200..<300).contains(code) else {
         throw CtlError(response.status?.message ?? "the kubelet failed (\(response.code ?? 0))")
@@ -91,7 +85,7 @@ public struct LogsCommand: SessionCommand {
     public static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print the logs of a container in a pod.")
 
     @OptionGroup public var global: GlobalOptions
-    @Argument(help: "POD or pod/POD") public var pod: String
+    @Argument(help: "POD, pod/POD, or TYPE/NAME of a workload or service (one of its pods).") public var pod: String
     @Option(name: [.short, .customLong("container")], help: "The container (default: the pod's only one).")
     public var container: String?
     @Flag(name: [.short, .customLong("follow")], help: "Keep printing new output until the container exits.")
@@ -107,7 +101,7 @@ public struct LogsCommand: SessionCommand {
     enum CodingKeys: CodingKey { case global, pod, container, follow, previous, tail }
 
     public func perform(in session: Session) async throws {
-        let name = podName(pod)
+        let name = try await session.podName(for: pod)
         let (_, endpoint) = try await session.kubeletEndpoint(forPod: name)
         var request = ContainerLogRequest(namespace: session.namespace, pod: name, container: container, previous: previous,
                                           tailLines: tail >= 0 ? tail : nil)
@@ -134,7 +128,7 @@ public struct ExecCommand: SessionCommand {
         discussion: "skiffctl exec POD [-c CONTAINER] -- COMMAND [ARGS...]; the command's output is printed once it exits.")
 
     @OptionGroup public var global: GlobalOptions
-    @Argument(help: "POD or pod/POD") public var pod: String
+    @Argument(help: "POD, pod/POD, or TYPE/NAME of a workload or service (one of its pods).") public var pod: String
     @Option(name: [.short, .customLong("container")], help: "The container (default: the pod's only one).")
     public var container: String?
     @Flag(name: [.short, .customLong("stdin")], help: "Pass standard input to the command.")
@@ -149,7 +143,7 @@ public struct ExecCommand: SessionCommand {
 
     public func perform(in session: Session) async throws {
         guard !command.isEmpty else { throw CtlError("you must specify at least one command for the container") }
-        let name = podName(pod)
+        let name = try await session.podName(for: pod)
         let (_, endpoint) = try await session.kubeletEndpoint(forPod: name)
         let input = stdin ? Array(try session.standardInput().utf8) : []
         let request = ExecRequest(namespace: session.namespace, pod: name, container: container, command: command,
