@@ -447,12 +447,44 @@ import Testing
         #expect(test.errors.lines == [#"Error from server (AlreadyExists): namespaces "shop" already exists"#])
     }
 
+    @Test func dryRunPrintsTheManifestAndSendsNothing() async throws {
+        let test = TestSession()
+        #expect(try await test.run(CreateGenericSecretCommand.self, ["s", "--from-literal", "a=b", "--dry-run=client", "-o", "yaml"]))
+        #expect(test.output.lines.joined(separator: "\n") == "apiVersion: v1\ndata:\n  a: Yg==\nkind: Secret\nmetadata:\n  name: s\ntype: Opaque")
+        #expect(test.client.writes.isEmpty)
+        let named = TestSession(namespace: "shop")
+        #expect(try await named.run(CreateNamespaceCommand.self, ["team", "--dry-run=client"]))
+        #expect(named.output.lines == ["namespace/team created (dry run)"])
+        #expect(named.client.writes.isEmpty)
+        let refused = TestSession()
+        #expect(try await !refused.run(CreateConfigMapCommand.self, ["c", "--dry-run=server"]))
+        #expect(refused.errors.lines == ["error: Invalid dry-run value (server): only none and client are supported"])
+    }
+
+    @Test func tlsSecretHoldsTheCertificateAndKey() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let cert = try scratch.write("c.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+        let key = try scratch.write("k.pem", "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n")
+        let test = TestSession()
+        #expect(try await test.run(CreateTLSSecretCommand.self, ["site", "--cert", cert, "--key", key]), "\(test.errors.lines)")
+        let secret = try #require(test.client.stored(try resource("secrets"), "site") as? Secret)
+        #expect(secret.type == "kubernetes.io/tls")
+        #expect(secret.data.keys.sorted() == ["tls.crt", "tls.key"])
+        #expect(secret.data["tls.key"] == Array("-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n".utf8))
+        let swapped = TestSession()
+        #expect(try await !swapped.run(CreateTLSSecretCommand.self, ["site", "--cert", key, "--key", key]))
+        #expect(swapped.errors.lines == ["error: failed to load key pair: \(key) holds no PEM certificate block"])
+        #expect(swapped.client.writes.isEmpty)
+    }
+
     /// `create -f` still reaches the manifests command through the group's default.
     @Test func createGroupRoutesToItsSubcommands() throws {
         #expect(try CreateCommand.parseAsRoot(["-f", "pod.yaml"]) is CreateFromManifestsCommand)
         #expect(try CreateCommand.parseAsRoot(["secret", "generic", "s", "--from-literal", "a=b"]) is CreateGenericSecretCommand)
         #expect(try CreateCommand.parseAsRoot(["configmap", "c"]) is CreateConfigMapCommand)
         #expect(try CreateCommand.parseAsRoot(["ns", "n"]) is CreateNamespaceCommand)
+        #expect(try CreateCommand.parseAsRoot(["secret", "tls", "t", "--cert", "c", "--key", "k"]) is CreateTLSSecretCommand)
     }
 
     func resource(_ plural: String) throws -> ResourceInfo {

@@ -1,6 +1,7 @@
 /// `skiffctl create`: objects from manifests (`create -f FILE`), or one object from flags as
-/// kubectl's generators make it: `create secret generic`, `create configmap`, `create
-/// namespace`. The pure step, from the flags and the files they name to the object, is
+/// kubectl's generators make it: `create secret generic|tls`, `create configmap`, `create
+/// namespace`; `--dry-run=client -o yaml` prints the object instead of sending it (kubectl's way
+/// to start a manifest). The pure step, from the flags and the files they name to the object, is
 /// `DataSources`; the commands only send it.
 ///
 /// Concurrency: one command, one task. Must never: send an object when a source is malformed,
@@ -16,8 +17,10 @@ public struct CreateCommand: AsyncParsableCommand {
         usage: """
             skiffctl create -f FILE [-f FILE ...]    (an object that exists is an error)
             skiffctl create secret generic NAME [--type T] [--from-literal K=V] [--from-file [K=]PATH]
+            skiffctl create secret tls NAME --cert PATH --key PATH
             skiffctl create configmap NAME [--from-literal K=V] [--from-file [K=]PATH]
             skiffctl create namespace NAME
+              (each with [--dry-run=client] [-o yaml|json|name])
             """,
         subcommands: [CreateFromManifestsCommand.self, CreateSecretCommand.self, CreateConfigMapCommand.self,
                       CreateNamespaceCommand.self],
@@ -27,7 +30,7 @@ public struct CreateCommand: AsyncParsableCommand {
 
 public struct CreateSecretCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "secret", abstract: "Create a secret.", subcommands: [CreateGenericSecretCommand.self])
+        commandName: "secret", abstract: "Create a secret.", subcommands: [CreateGenericSecretCommand.self, CreateTLSSecretCommand.self])
     public init() {}
 }
 
@@ -42,13 +45,48 @@ public struct CreateGenericSecretCommand: SessionCommand {
     @OptionGroup public var sources: DataSourceOptions
     @Option(help: "The secret's type (default Opaque).")
     public var type: String?
+    @OptionGroup public var output: CreateOutputOptions
 
     public init() {}
 
     public func perform(in session: Session) async throws {
         let entries = try sources.read()
-        let secret = Secret(metadata: ObjectMeta(name: name), data: entries.mapValues { $0 }, type: type ?? "Opaque")
-        try await createOne(secret, plural: "secrets", in: session)
+        let secret = Secret(metadata: ObjectMeta(name: name), data: entries, type: type ?? "Opaque")
+        try await output.create(secret, plural: "secrets", in: session)
+    }
+}
+
+/// `skiffctl create secret tls NAME --cert PATH --key PATH`: a kubernetes.io/tls Secret holding
+/// tls.crt and tls.key.
+public struct CreateTLSSecretCommand: SessionCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "tls", abstract: "Create a TLS secret from a PEM certificate and its key.")
+
+    @OptionGroup public var global: GlobalOptions
+    @Argument(help: "The secret's name.")
+    public var name: String
+    @Option(help: "The PEM certificate (chain) file.")
+    public var cert: String
+    @Option(help: "The PEM private key file.")
+    public var key: String
+    @OptionGroup public var output: CreateOutputOptions
+
+    public init() {}
+
+    public func perform(in session: Session) async throws {
+        var data: [String: [UInt8]] = [:]
+        for (entry, path, marker) in [("tls.crt", cert, "CERTIFICATE"), ("tls.key", key, "PRIVATE KEY")] {
+            guard let bytes = FileManager.default.contents(atPath: path) else {
+                throw CtlError("error reading \(path): no such file or directory")
+            }
+            // Kubernetes checks the pair parses; a PEM block of the right kind is the least of it.
+            guard String(decoding: bytes, as: UTF8.self).contains("-----BEGIN "), String(decoding: bytes, as: UTF8.self).contains(marker) else {
+                throw CtlError("failed to load key pair: \(path) holds no PEM \(marker.lowercased()) block")
+            }
+            data[entry] = [UInt8](bytes)
+        }
+        let secret = Secret(metadata: ObjectMeta(name: name), data: data, type: "kubernetes.io/tls")
+        try await output.create(secret, plural: "secrets", in: session)
     }
 }
 
@@ -63,6 +101,7 @@ public struct CreateConfigMapCommand: SessionCommand {
     @Argument(help: "The config map's name.")
     public var name: String
     @OptionGroup public var sources: DataSourceOptions
+    @OptionGroup public var output: CreateOutputOptions
 
     public init() {}
 
@@ -71,7 +110,7 @@ public struct CreateConfigMapCommand: SessionCommand {
         for (key, value) in try sources.read() {
             if let text = String(validating: value, as: UTF8.self) { configMap.data[key] = text } else { configMap.binaryData[key] = value }
         }
-        try await createOne(configMap, plural: "configmaps", in: session)
+        try await output.create(configMap, plural: "configmaps", in: session)
     }
 }
 
@@ -83,19 +122,49 @@ public struct CreateNamespaceCommand: SessionCommand {
     @OptionGroup public var global: GlobalOptions
     @Argument(help: "The namespace's name.")
     public var name: String
+    @OptionGroup public var output: CreateOutputOptions
 
     public init() {}
 
     public func perform(in session: Session) async throws {
-        try await createOne(Namespace(metadata: ObjectMeta(name: name)), plural: "namespaces", in: session)
+        try await output.create(Namespace(metadata: ObjectMeta(name: name)), plural: "namespaces", in: session)
     }
 }
 
-/// Creates `object` in the session's namespace (when namespaced) and prints "KIND/NAME created".
-private func createOne(_ object: any APIObject, plural: String, in session: Session) async throws {
-    guard let resource = ResourceCatalog.resource(group: "", plural: plural) else { throw CtlError("no resource \(plural)") }
-    let created = try await session.client.create(resource, object, namespace: resource.namespaced ? session.namespace : nil)
-    session.output.write(line: "\(resource.slashName(created.metadata?.name ?? "")) created")
+/// `--dry-run` and `-o` of the create-from-flags commands.
+public struct CreateOutputOptions: ParsableArguments {
+    @Option(name: .customLong("dry-run"), help: "none (send it) or client (print it, send nothing).")
+    public var dryRun: String = "none"
+    @Option(name: [.customShort("o"), .customLong("output")], help: "yaml, json or name (default: KIND/NAME created).")
+    public var format: String?
+
+    public init() {}
+
+    /// Creates `object` in the session's namespace (when namespaced), or only prints it with
+    /// --dry-run=client, in the format asked for.
+    func create(_ object: any APIObject, plural: String, in session: Session) async throws {
+        guard ["none", "client"].contains(dryRun) else {
+            throw CtlError("Invalid dry-run value (\(dryRun)): only none and client are supported")
+        }
+        guard format == nil || ["yaml", "json", "name"].contains(format ?? "") else {
+            throw CtlError("unable to match a printer suitable for the output format \"\(format ?? "")\", allowed formats are: json,name,yaml")
+        }
+        guard let resource = ResourceCatalog.resource(group: "", plural: plural) else { throw CtlError("no resource \(plural)") }
+        var result = object
+        if dryRun == "none" {
+            result = try await session.client.create(resource, object, namespace: resource.namespaced ? session.namespace : nil)
+        } else if resource.namespaced, session.namespaceGiven, var metadata = result.metadata {
+            metadata.namespace = session.namespace
+            result.metadata = metadata
+        }
+        let name = resource.slashName(result.metadata?.name ?? "")
+        switch format {
+        case "yaml": session.output.write(line: try ObjectDocuments.yaml(result))
+        case "json": session.output.write(line: try ObjectDocuments.json(result))
+        case "name": session.output.write(line: name)
+        default: session.output.write(line: dryRun == "client" ? "\(name) created (dry run)" : "\(name) created")
+        }
+    }
 }
 
 /// The `--from-literal` and `--from-file` flags of `create secret generic` and `create configmap`.
