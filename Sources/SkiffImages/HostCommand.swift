@@ -57,13 +57,7 @@ public struct HostCommand: Sendable {
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         // Default signal dispositions in the child (the parent may ignore SIGPIPE or SIGTERM).
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        skiff_spawnattr_default_signals(&attributes)
 
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }

@@ -11,6 +11,10 @@ int skiff_pipe_cloexec(int fds[2]);
 // Adds "close every descriptor from `lowest` up" to spawn file actions (glibc 2.34+).
 int skiff_spawn_closefrom(posix_spawn_file_actions_t *actions, int lowest);
 
+// Sets spawn attributes so the child starts with every signal at its default disposition and
+// none blocked, whatever the parent ignores (SIGPIPE, SIGTERM) or masks. 0 on success.
+int skiff_spawnattr_default_signals(posix_spawnattr_t *attributes);
+
 // One datagram of a batch for skiff_recvmmsg/skiff_sendmmsg: `struct mmsghdr`'s layout (glibc
 // declares that type only under _GNU_SOURCE, which Swift's Glibc module is built without).
 struct skiff_datagram {
