@@ -24,15 +24,15 @@ let composeDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent
 
 @Suite("compose", .serialized, .enabled(if: composeUnavailable == nil))
 struct ComposeTests {
-    static func skiffctl(_ arguments: [String], state: String) async throws -> (status: Int32?, stdout: String) {
+    static func skiffctl(_ arguments: [String], state: String) async throws -> (status: Int32?, stdout: String, stderr: String) {
         var full = arguments
         full.insert(contentsOf: ["--run-dir", state + "/run", "--kubeconfig", state + "/kubeconfig"],
                     at: arguments.firstIndex(of: "--") ?? arguments.endIndex)
         let child = try ChildProcess("skiffctl", full)
         let status = await child.exitStatus(within: .seconds(60))
-        let output = child.stdout
+        let (output, errors) = (child.stdout, child.stderr)
         await child.stop()
-        return (status, output)
+        return (status, output, errors)
     }
 
     /// The cluster's admin, as skiffctl finds it: the kubeconfig compose/up writes.

@@ -125,7 +125,7 @@ struct UserStoriesTests {
             #expect(up.status == 0, "compose/up: \(up.output)")
             let client = try APIClient(ComposeTests.adminConfig(state))
             defer { Task { await client.close() } }
-            func ctl(_ arguments: [String]) async throws -> (status: Int32?, stdout: String) {
+            func ctl(_ arguments: [String]) async throws -> (status: Int32?, stdout: String, stderr: String) {
                 try await ComposeTests.skiffctl(arguments, state: state)
             }
             func apply(_ manifest: String) async throws {
@@ -204,7 +204,7 @@ struct UserStoriesTests {
                 return bodies?.allSatisfy { $0.hasSuffix(" v2") } == true
             }
             let undone = try await ctl(["rollout", "undo", "deployment/web"])
-            #expect(undone.status == 0, "\(undone.stdout)")
+            #expect(undone.status == 0, "\(undone.stdout) \(undone.stderr)")
             #expect(try await ctl(["rollout", "status", "deployment/web", "--timeout", "120s"]).status == 0)
             await waitFor("every answer from v1 again") {
                 let bodies = try? await (0..<4).asyncMap { _ in try await fetch(from: "client-2", "web") }

@@ -230,39 +230,53 @@ public struct RolloutUndoCommand: SessionCommand {
             "no rollbacker has been implemented for \"\(resource.kind)\""
         }
         for (resource, name) in targets {
-            var deployment = try await Rollout.deployment(resource, name, in: session)
-            if deployment.spec?.paused == true {
-                throw CtlError("you cannot rollback a paused deployment; resume it first with 'skiffctl rollout resume \(resource.slashName(name))' and try again")
-            }
-            let history = try await Rollout.revisions(of: deployment, in: session)
-            let target: (Int64, ReplicaSet)
-            if toRevision > 0 {
-                guard let rs = history[toRevision] else {
-                    throw CtlError("unable to find specified revision \(toRevision) in history")
+            // The controller writes the Deployment's status all along; kubectl's undo is a patch
+            // that cannot conflict, ours an update guarded by resourceVersion: read and retry.
+            var attempts = 0
+            while true {
+                do {
+                    try await rollBack(resource, name, in: session)
+                    break
+                } catch let error as APIError where error.reason == .conflict && attempts < 5 {
+                    attempts += 1
                 }
-                target = (toRevision, rs)
-            } else {
-                let sorted = history.sorted { $0.key > $1.key }
-                guard sorted.count >= 2 else { throw CtlError("no rollout history found for deployment \"\(name)\"") }
-                target = (sorted[1].key, sorted[1].value)
             }
-            let template = Rollout.withoutHash(target.1.spec?.template)
-            if template == Rollout.withoutHash(deployment.spec?.template) {
-                session.output.write(line: "\(resource.slashName(name)) skipped rollback (current template already matches revision \(target.0))")
-                continue
-            }
-            var annotations: [String: String] = [:]
-            for (key, value) in deployment.metadata?.annotations ?? [:] where Rollout.keptAnnotations.contains(key) {
-                annotations[key] = value
-            }
-            for (key, value) in target.1.metadata?.annotations ?? [:] where !Rollout.keptAnnotations.contains(key) {
-                annotations[key] = value
-            }
-            deployment.spec?.template = template
-            deployment.metadata?.annotations = annotations
-            _ = try await session.client.update(resource, deployment)
-            session.output.write(line: "\(resource.slashName(name)) rolled back")
         }
+    }
+
+    private func rollBack(_ resource: ResourceInfo, _ name: String, in session: Session) async throws {
+        var deployment = try await Rollout.deployment(resource, name, in: session)
+        if deployment.spec?.paused == true {
+            throw CtlError("you cannot rollback a paused deployment; resume it first with 'skiffctl rollout resume \(resource.slashName(name))' and try again")
+        }
+        let history = try await Rollout.revisions(of: deployment, in: session)
+        let target: (Int64, ReplicaSet)
+        if toRevision > 0 {
+            guard let rs = history[toRevision] else {
+                throw CtlError("unable to find specified revision \(toRevision) in history")
+            }
+            target = (toRevision, rs)
+        } else {
+            let sorted = history.sorted { $0.key > $1.key }
+            guard sorted.count >= 2 else { throw CtlError("no rollout history found for deployment \"\(name)\"") }
+            target = (sorted[1].key, sorted[1].value)
+        }
+        let template = Rollout.withoutHash(target.1.spec?.template)
+        if template == Rollout.withoutHash(deployment.spec?.template) {
+            session.output.write(line: "\(resource.slashName(name)) skipped rollback (current template already matches revision \(target.0))")
+            return
+        }
+        var annotations: [String: String] = [:]
+        for (key, value) in deployment.metadata?.annotations ?? [:] where Rollout.keptAnnotations.contains(key) {
+            annotations[key] = value
+        }
+        for (key, value) in target.1.metadata?.annotations ?? [:] where !Rollout.keptAnnotations.contains(key) {
+            annotations[key] = value
+        }
+        deployment.spec?.template = template
+        deployment.metadata?.annotations = annotations
+        _ = try await session.client.update(resource, deployment)
+        session.output.write(line: "\(resource.slashName(name)) rolled back")
     }
 }
 
