@@ -29,6 +29,8 @@ final class FakeResourceClient: ResourceClient {
         var scales: [String: Int32] = [:]
         /// What access reviews answer yes to: "USER VERB GROUP/RESOURCE[/SUB] NAMESPACE" ("" user: the caller).
         var allowed: Set<String> = []
+        /// Updates that find the object written by someone else just before (a controller's status).
+        var concurrentWrites = 0
     }
 
     private let state = Mutex(State())
@@ -40,6 +42,9 @@ final class FakeResourceClient: ResourceClient {
     }
 
     var calls: [String] { state.withLock { $0.calls } }
+
+    /// The next `count` updates each find the object rewritten by another client in between.
+    func writeConcurrently(beforeUpdates count: Int) { state.withLock { $0.concurrentWrites = count } }
     /// The calls that change something (no get, list or watch).
     var writes: [String] { calls.filter { !$0.hasPrefix("get ") && !$0.hasPrefix("list ") && !$0.hasPrefix("watch ") } }
     var watcherCount: Int { state.withLock { $0.watchers.count } }
@@ -173,7 +178,13 @@ final class FakeResourceClient: ResourceClient {
         record("update \(Self.describe(resource, namespace, name))")
         let result: Result<(any APIObject, [Watcher]), APIError> = state.withLock { state in
             let key = Self.key(resource, namespace, name)
-            guard let current = state.objects[key] else { return .failure(.notFound(resource.groupResource, name)) }
+            guard var current = state.objects[key] else { return .failure(.notFound(resource.groupResource, name)) }
+            if state.concurrentWrites > 0 {
+                state.concurrentWrites -= 1
+                state.resourceVersion += 1
+                current.metadata?.resourceVersion = "\(state.resourceVersion)"
+                state.objects[key] = current
+            }
             if let wanted = object.metadata?.resourceVersion, !wanted.isEmpty, wanted != current.metadata?.resourceVersion {
                 return .failure(.conflict(resource.groupResource, name))
             }
