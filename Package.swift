@@ -131,7 +131,7 @@ let package = Package(
         .executableTarget(name: "skiff-dns", dependencies: ["SkiffDNS", "SkiffCommandLine"], swiftSettings: strict),
 
         // MARK: test support: child processes and a real control plane for end-to-end tests
-        .target(name: "SkiffTestSupport", dependencies: ["SkiffClient", "SkiffWire", "CSkiffHost"], swiftSettings: strict),
+        .target(name: "SkiffTestSupport", dependencies: ["SkiffClient", "SkiffBus", "SkiffWire", "CSkiffHost"], swiftSettings: strict),
 
         // MARK: skiffctl: the user's tool
         .target(name: "SkiffCtl", dependencies: [

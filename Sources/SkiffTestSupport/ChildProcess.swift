@@ -4,6 +4,7 @@
 /// Concurrency: Sendable (SpawnedProcess reaps once, under its lock). Must never: signal
 /// anything but the child it started (by its pid), or leave the child running after `stop()`.
 import Foundation
+import SkiffBus
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,10 +15,13 @@ public final class ChildProcess: Sendable {
     private let process: SpawnedProcess
     private let outputDirectory: String
 
-    /// The bus keys this process was given (SKIFF_BUS_KEY_FILE and the confidential one), for a
-    /// child that must talk to this process's own keyed sockets.
+    /// The variables naming the bus keys: a child gets them only when a test passes them.
+    private static let busKeyVariables = [BusKey.environmentVariable, BusKey.confidentialEnvironmentVariable]
+
+    /// The bus keys this process was given, for a child that must talk to this process's own
+    /// keyed sockets.
     public static var inheritedBusKeys: [String: String] {
-        ProcessInfo.processInfo.environment.filter { $0.key == "SKIFF_BUS_KEY_FILE" || $0.key == "SKIFF_BUS_CONFIDENTIAL_KEY_FILE" }
+        ProcessInfo.processInfo.environment.filter { busKeyVariables.contains($0.key) }
     }
 
     /// Starts `executable` (a product name, found next to the test bundle) with `arguments`.
@@ -31,8 +35,7 @@ public final class ChildProcess: Sendable {
         env.removeValue(forKey: "SKIFF_RUN_DIR")
         env.removeValue(forKey: "SKIFF_SERVER")
         // A child talks unkeyed unless the test names a key (environment:), whatever ours is.
-        env.removeValue(forKey: "SKIFF_BUS_KEY_FILE")
-        env.removeValue(forKey: "SKIFF_BUS_CONFIDENTIAL_KEY_FILE")
+        for variable in Self.busKeyVariables { env.removeValue(forKey: variable) }
         for (key, value) in environment { env[key] = value }
         let files = try TemporaryFiles()
         do {

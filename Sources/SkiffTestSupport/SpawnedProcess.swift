@@ -3,8 +3,8 @@
 /// SIGCHLD dispatch source and a run-loop thread, and its pipes' readability handlers through
 /// dispatch sources whose teardown races (the suspected cause of a test process that crashed
 /// in CI at random, jumping to an unmapped address), and it hangs when a child closes its
-/// descriptors. Here nothing runs in the background: a
-/// child is reaped when someone asks whether it still runs.
+/// descriptors. Here nothing runs in the background: a child is reaped when someone asks
+/// whether it still runs.
 ///
 /// Concurrency: Sendable; any thread may ask or wait (reaping happens once, under a mutex).
 /// Must never: reap with waitpid(-1) (it would steal other code's children), or signal a pid
